@@ -1,0 +1,33 @@
+# Kabar: `make run` builds and starts the server, `make test` runs every test.
+GO ?= go
+BIN := bin/kabar
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -s -w -X main.Version=$(VERSION)
+
+.PHONY: all build run test vet fmt bench clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./server
+
+run: build
+	./$(BIN) serve
+
+vet:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))" || (echo "gofmt needed:"; gofmt -l .; exit 1)
+	$(GO) vet ./...
+
+# Runs the SQLite half always, and the PostgreSQL half when KABAR_TEST_POSTGRES
+# is set (for example postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable).
+test: vet
+	$(GO) test -count=1 -timeout 30m ./...
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3s ./...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,309 @@
+// Package configs defines Kabar's configuration: the Config struct read from
+// YAML with KABAR_* environment overrides, its defaults, Validate(), and the
+// commented example that `kabar generate-config` writes out.
+package configs
+
+import (
+	"bytes"
+	_ "embed"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Example is the fully commented example configuration.
+//
+//go:embed kabar.example.yaml
+var Example []byte
+
+// Config is the whole server configuration. Every field is documented in
+// kabar.example.yaml.
+type Config struct {
+	ServerName    string       `yaml:"server_name"`
+	PublicBaseURL string       `yaml:"public_baseurl"`
+	DataDir       string       `yaml:"data_dir"`
+	Client        Client       `yaml:"client"`
+	Federation    Federation   `yaml:"federation"`
+	Database      Database     `yaml:"database"`
+	Registration  Registration `yaml:"registration"`
+	Login         Login        `yaml:"login"`
+	RateLimits    RateLimits   `yaml:"rate_limits"`
+	Rooms         Rooms        `yaml:"rooms"`
+	Log           Log          `yaml:"log"`
+	Metrics       Metrics      `yaml:"metrics"`
+}
+
+type Client struct {
+	Listen          string `yaml:"listen"`
+	MaxRequestBytes int64  `yaml:"max_request_bytes"`
+	// TrustedProxies lists proxy CIDRs whose X-Forwarded-For is believed.
+	TrustedProxies []string `yaml:"trusted_proxies"`
+}
+
+type Federation struct {
+	Listen  string `yaml:"listen"`
+	TLSCert string `yaml:"tls_cert"`
+	TLSKey  string `yaml:"tls_key"`
+}
+
+type Database struct {
+	URL          string `yaml:"url"`
+	MaxOpenConns int    `yaml:"max_open_conns"`
+}
+
+// Registration modes.
+const (
+	RegistrationDisabled = "disabled"
+	RegistrationToken    = "token"
+	RegistrationOpen     = "open"
+)
+
+type Registration struct {
+	Mode              string   `yaml:"mode"`
+	SharedSecret      string   `yaml:"shared_secret"`
+	Tokens            []string `yaml:"tokens"`
+	MinPasswordLength int      `yaml:"min_password_length"`
+}
+
+type Login struct {
+	// AccessTokenLifetime applies to sessions that asked for a refresh token.
+	AccessTokenLifetime  time.Duration `yaml:"access_token_lifetime"`
+	RefreshTokenLifetime time.Duration `yaml:"refresh_token_lifetime"`
+	TokenLogin           bool          `yaml:"token_login"`
+	JWT                  JWT           `yaml:"jwt"`
+}
+
+type JWT struct {
+	Enabled bool `yaml:"enabled"`
+	// Secret is the HMAC key (HS*); PublicKeyFile a PEM RSA/EC/Ed25519 key.
+	Secret        string   `yaml:"secret"`
+	PublicKeyFile string   `yaml:"public_key_file"`
+	Algorithms    []string `yaml:"algorithms"`
+	Issuer        string   `yaml:"issuer"`
+	Audiences     []string `yaml:"audiences"`
+	SubjectClaim  string   `yaml:"subject_claim"`
+	AutoCreate    bool     `yaml:"auto_create"`
+}
+
+type RateLimits struct {
+	Enabled      bool      `yaml:"enabled"`
+	Login        RateLimit `yaml:"login"`
+	Registration RateLimit `yaml:"registration"`
+	Message      RateLimit `yaml:"message"`
+}
+
+// RateLimit is a token bucket: PerSecond tokens refill, Burst at most.
+type RateLimit struct {
+	PerSecond float64 `yaml:"per_second"`
+	Burst     int     `yaml:"burst"`
+}
+
+type Rooms struct {
+	DefaultVersion string `yaml:"default_version"`
+}
+
+type Log struct {
+	Level  string `yaml:"level"`
+	Format string `yaml:"format"`
+}
+
+type Metrics struct {
+	Enabled bool `yaml:"enabled"`
+}
+
+// Default returns the configuration used when nothing is configured: a
+// server for "localhost" on 127.0.0.1:8008 with SQLite under ./data.
+func Default() *Config {
+	return &Config{
+		ServerName:   "localhost",
+		DataDir:      "./data",
+		Client:       Client{Listen: "127.0.0.1:8008", MaxRequestBytes: 1 << 20},
+		Database:     Database{MaxOpenConns: 20},
+		Registration: Registration{Mode: RegistrationDisabled, MinPasswordLength: 8},
+		Login: Login{
+			AccessTokenLifetime:  5 * time.Minute,
+			RefreshTokenLifetime: 0,
+			TokenLogin:           true,
+			JWT:                  JWT{Algorithms: []string{"HS256"}, SubjectClaim: "sub"},
+		},
+		RateLimits: RateLimits{
+			Enabled:      true,
+			Login:        RateLimit{PerSecond: 0.5, Burst: 5},
+			Registration: RateLimit{PerSecond: 0.2, Burst: 5},
+			Message:      RateLimit{PerSecond: 10, Burst: 50},
+		},
+		Rooms:   Rooms{DefaultVersion: "12"},
+		Log:     Log{Level: "info", Format: "text"},
+		Metrics: Metrics{Enabled: true},
+	}
+}
+
+// Load reads the YAML file at path (if path is not empty) over the defaults,
+// then applies KABAR_* overrides from env (os.Getenv when nil). It does not
+// validate; call Validate.
+func Load(path string, env func(string) string) (*Config, error) {
+	cfg := Default()
+	if env == nil {
+		env = os.Getenv
+	}
+	if path == "" {
+		path = env("KABAR_CONFIG")
+	}
+	if path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("read config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(cfg); err != nil && !errors.Is(err, io.EOF) {
+			return nil, fmt.Errorf("parse config %s: %w", path, err)
+		}
+	}
+	if err := applyEnv(cfg, env); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// applyEnv applies the documented KABAR_* environment variables.
+func applyEnv(cfg *Config, env func(string) string) error {
+	str := map[string]*string{
+		"KABAR_SERVER_NAME":                &cfg.ServerName,
+		"KABAR_PUBLIC_BASEURL":             &cfg.PublicBaseURL,
+		"KABAR_CLIENT_ADDR":                &cfg.Client.Listen,
+		"KABAR_FEDERATION_ADDR":            &cfg.Federation.Listen,
+		"KABAR_DATA_DIR":                   &cfg.DataDir,
+		"KABAR_DATABASE_URL":               &cfg.Database.URL,
+		"KABAR_REGISTRATION":               &cfg.Registration.Mode,
+		"KABAR_REGISTRATION_SHARED_SECRET": &cfg.Registration.SharedSecret,
+		"KABAR_LOG_LEVEL":                  &cfg.Log.Level,
+		"KABAR_LOG_FORMAT":                 &cfg.Log.Format,
+		"KABAR_JWT_SECRET":                 &cfg.Login.JWT.Secret,
+	}
+	for name, p := range str {
+		if v, ok := lookup(env, name); ok {
+			*p = v
+		}
+	}
+	if v, ok := lookup(env, "KABAR_RATE_LIMITS"); ok {
+		switch strings.ToLower(v) {
+		case "on", "true", "1":
+			cfg.RateLimits.Enabled = true
+		case "off", "false", "0":
+			cfg.RateLimits.Enabled = false
+		default:
+			return fmt.Errorf("KABAR_RATE_LIMITS=%q: want on or off", v)
+		}
+	}
+	if v, ok := lookup(env, "KABAR_REGISTRATION_TOKENS"); ok {
+		cfg.Registration.Tokens = strings.FieldsFunc(v, func(r rune) bool { return r == ',' || r == ' ' })
+	}
+	return nil
+}
+
+func lookup(env func(string) string, name string) (string, bool) {
+	v := env(name)
+	return v, v != ""
+}
+
+// DatabaseURL returns the configured database, defaulting to an SQLite file
+// in the data directory.
+func (c *Config) DatabaseURL() string {
+	if c.Database.URL != "" {
+		return c.Database.URL
+	}
+	return filepath.Join(c.DataDir, "kabar.db")
+}
+
+// Validate reports every problem at once, joined.
+func (c *Config) Validate() error {
+	var errs []error
+	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
+
+	if c.ServerName == "" {
+		bad("server_name: must be set (KABAR_SERVER_NAME)")
+	} else if strings.ContainsAny(c.ServerName, "/ @#!$") {
+		bad("server_name %q: must be a host name with an optional :port", c.ServerName)
+	}
+	if _, _, err := net.SplitHostPort(c.Client.Listen); err != nil {
+		bad("client.listen %q: want host:port (KABAR_CLIENT_ADDR): %v", c.Client.Listen, err)
+	}
+	if c.Federation.Listen != "" {
+		if _, _, err := net.SplitHostPort(c.Federation.Listen); err != nil {
+			bad("federation.listen %q: want host:port (KABAR_FEDERATION_ADDR): %v", c.Federation.Listen, err)
+		}
+		if (c.Federation.TLSCert == "") != (c.Federation.TLSKey == "") {
+			bad("federation: tls_cert and tls_key must be set together")
+		}
+	}
+	if c.Client.MaxRequestBytes < 1024 {
+		bad("client.max_request_bytes %d: must be at least 1024", c.Client.MaxRequestBytes)
+	}
+	if c.DataDir == "" {
+		bad("data_dir: must be set (KABAR_DATA_DIR)")
+	}
+	if c.Database.MaxOpenConns < 1 {
+		bad("database.max_open_conns %d: must be at least 1", c.Database.MaxOpenConns)
+	}
+	switch c.Registration.Mode {
+	case RegistrationDisabled, RegistrationOpen:
+	case RegistrationToken:
+		if len(c.Registration.Tokens) == 0 {
+			bad("registration.mode is token but registration.tokens is empty (KABAR_REGISTRATION_TOKENS)")
+		}
+	default:
+		bad("registration.mode %q: want disabled, token or open (KABAR_REGISTRATION)", c.Registration.Mode)
+	}
+	if c.Registration.MinPasswordLength < 0 {
+		bad("registration.min_password_length must not be negative")
+	}
+	if c.Login.AccessTokenLifetime < time.Minute {
+		bad("login.access_token_lifetime %s: must be at least 1m", c.Login.AccessTokenLifetime)
+	}
+	if j := c.Login.JWT; j.Enabled {
+		if (j.Secret == "") == (j.PublicKeyFile == "") {
+			bad("login.jwt: set exactly one of secret and public_key_file")
+		}
+		if len(j.Algorithms) == 0 {
+			bad("login.jwt.algorithms: list at least one algorithm")
+		}
+		for _, a := range j.Algorithms {
+			if strings.EqualFold(a, "none") {
+				bad("login.jwt.algorithms: \"none\" is never allowed")
+			}
+			if strings.HasPrefix(a, "HS") && j.Secret == "" {
+				bad("login.jwt.algorithms: %s needs login.jwt.secret", a)
+			}
+			if !strings.HasPrefix(a, "HS") && j.PublicKeyFile == "" {
+				bad("login.jwt.algorithms: %s needs login.jwt.public_key_file", a)
+			}
+		}
+		if j.SubjectClaim == "" {
+			bad("login.jwt.subject_claim: must be set")
+		}
+	}
+	for name, rl := range map[string]RateLimit{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "message": c.RateLimits.Message} {
+		if c.RateLimits.Enabled && (rl.PerSecond <= 0 || rl.Burst < 1) {
+			bad("rate_limits.%s: per_second must be > 0 and burst >= 1", name)
+		}
+	}
+	switch c.Log.Level {
+	case "debug", "info", "warn", "error":
+	default:
+		bad("log.level %q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "text", "json":
+	default:
+		bad("log.format %q: want text or json", c.Log.Format)
+	}
+	return errors.Join(errs...)
+}

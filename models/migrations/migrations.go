@@ -1,0 +1,73 @@
+// Package migrations holds Kabar's database migrations: ordered, append-only,
+// each run in its own transaction, each with its own frozen copies of the row
+// structs so a later change to models/ never changes what an old migration does.
+package migrations
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"gorm.io/gorm"
+)
+
+// Migration is one schema step. Version numbers are dense and increasing.
+type Migration struct {
+	Version int
+	Name    string
+	Up      func(tx *gorm.DB) error
+}
+
+// All is the ordered list of migrations. Append only; never edit a released one.
+var All = []Migration{
+	{1, "accounts", accountsV1},
+}
+
+// schemaVersion is the bookkeeping table.
+type schemaVersion struct {
+	Version   int `gorm:"primaryKey;autoIncrement:false"`
+	Name      string
+	AppliedAt int64
+}
+
+func (schemaVersion) TableName() string { return "kabar_schema_versions" }
+
+// ErrDatabaseTooNew means the database was migrated by a newer Kabar.
+var ErrDatabaseTooNew = errors.New("database schema is newer than this Kabar")
+
+// Latest returns the newest version this code knows.
+func Latest() int { return All[len(All)-1].Version }
+
+// Run applies every pending migration in order, each in one transaction.
+func Run(ctx context.Context, db *gorm.DB, log *slog.Logger) error {
+	db = db.WithContext(ctx)
+	if err := db.AutoMigrate(&schemaVersion{}); err != nil {
+		return fmt.Errorf("create schema table: %w", err)
+	}
+	var current int
+	if err := db.Model(&schemaVersion{}).Select("COALESCE(MAX(version), 0)").Scan(&current).Error; err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if current > Latest() {
+		return fmt.Errorf("%w: database is at version %d, this build knows up to %d; upgrade Kabar", ErrDatabaseTooNew, current, Latest())
+	}
+	for _, m := range All {
+		if m.Version <= current {
+			continue
+		}
+		start := time.Now()
+		err := db.Transaction(func(tx *gorm.DB) error {
+			if err := m.Up(tx); err != nil {
+				return err
+			}
+			return tx.Create(&schemaVersion{Version: m.Version, Name: m.Name, AppliedAt: time.Now().UnixMilli()}).Error
+		})
+		if err != nil {
+			return fmt.Errorf("migration %d (%s): %w", m.Version, m.Name, err)
+		}
+		log.Info("applied database migration", "version", m.Version, "name", m.Name, "took", time.Since(start).Round(time.Millisecond))
+	}
+	return nil
+}
