@@ -57,16 +57,18 @@ type RedactionRules struct {
 	V11 bool
 }
 
-var roomVersions = map[string]*RoomVersion{}
+var roomVersions = buildRoomVersions()
 
-func init() {
+// buildRoomVersions lists each version as the changes from the one before it.
+func buildRoomVersions() map[string]*RoomVersion {
+	versions := map[string]*RoomVersion{}
 	base := RoomVersion{EventFormat: 1, StateRes: 1, SpecialCaseAliases: true,
 		RedactionRules: RedactionRules{KeepAliasesContent: true}}
 	add := func(id string, change func(v *RoomVersion)) {
 		v := base
 		v.ID = id
 		change(&v)
-		roomVersions[id] = &v
+		versions[id] = &v
 		base = v
 	}
 	add("1", func(v *RoomVersion) {})
@@ -90,6 +92,7 @@ func init() {
 		v.RedactionRules.V11 = true
 	})
 	add("12", func(v *RoomVersion) { v.StateRes = 3; v.RoomIDFromCreate = true })
+	return versions
 }
 
 // LookupRoomVersion returns the version's rules, or nil if unknown.
