@@ -1,0 +1,109 @@
+// The signed-in layout: header, room list, the selected room, settings.
+// This module (and matrix-js-sdk with it) is loaded only after sign-in.
+import { ClientEvent, MatrixClient, Room, RoomEvent, SyncState } from "matrix-js-sdk";
+import { useEffect, useMemo, useState } from "preact/hooks";
+import { useI18n } from "../app";
+import { errorMessage } from "../errors";
+import type { Session } from "../flows";
+import { startSession, signOut } from "./client";
+import { RoomList } from "./RoomList";
+import { RoomView } from "./RoomView";
+import { Settings } from "./Settings";
+import { RoomSummary, sortRooms } from "./rooms";
+
+export function Main({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
+  const { t } = useI18n();
+  const started = useMemo(() => startSession(session, onSignedOut), [session.accessToken]);
+  const client = started.client;
+  const [sync, setSync] = useState<{ state: SyncState | null; error?: unknown }>({ state: null });
+  const [cryptoOk, setCryptoOk] = useState(true);
+  const [tick, setTick] = useState(0);
+  const [selected, setSelected] = useState<string | null>(null);
+  const [settingsOpen, setSettingsOpen] = useState(false);
+
+  useEffect(() => {
+    const bump = () => setTick((n) => n + 1);
+    const onSync = (state: SyncState, _prev: SyncState | null, data?: { error?: Error }) => {
+      setSync({ state, error: data?.error });
+      bump();
+    };
+    client.on(ClientEvent.Sync, onSync);
+    client.on(ClientEvent.Room, bump);
+    client.on(ClientEvent.DeleteRoom, bump);
+    client.on(RoomEvent.Timeline, bump);
+    client.on(RoomEvent.Name, bump);
+    client.on(RoomEvent.MyMembership, bump);
+    void started.crypto.then(setCryptoOk);
+    return () => started.stop();
+  }, [client]);
+
+  const rooms = useMemo(() => summarize(client), [client, tick]);
+  const room = selected ? client.getRoom(selected) : null;
+  const me = client.getUser(session.userId)?.displayName || session.userId;
+
+  const doSignOut = async () => {
+    await signOut(started);
+    onSignedOut();
+  };
+
+  return (
+    <div class={room ? "layout has-room" : "layout"}>
+      <header class="topbar">
+        <img src="/favicon.svg" alt="" width={28} height={28} />
+        <h1 class="brand">{t("app.name")}</h1>
+        <span class="me" data-testid="me" title={session.userId}>{me}</span>
+        <button class="secondary" onClick={() => setSettingsOpen(true)} aria-haspopup="dialog">
+          {t("main.settings")}
+        </button>
+      </header>
+      {statusBanner(sync.state, sync.error, cryptoOk)}
+      <nav class="sidebar" aria-label={t("main.roomList")}>
+        <h2 class="sidebar-title">{t("main.rooms")}</h2>
+        <RoomList rooms={rooms} selected={selected} onSelect={setSelected} />
+      </nav>
+      <main class="content">
+        {room ? (
+          <RoomView client={client} room={room} tick={tick} onBack={() => setSelected(null)} />
+        ) : (
+          <div class="placeholder" data-testid="main-empty">
+            <h2>{t("main.welcome", { name: me })}</h2>
+            <p class="muted">{rooms.length ? t("main.pickRoom") : t("main.noRoomsHint")}</p>
+          </div>
+        )}
+      </main>
+      {settingsOpen && (
+        <Settings client={client} session={session} onClose={() => setSettingsOpen(false)} onSignOut={doSignOut} />
+      )}
+    </div>
+  );
+
+  function statusBanner(state: SyncState | null, error: unknown, cryptoReady: boolean) {
+    let text = "";
+    if (state === null) text = t("main.connecting");
+    else if (state === SyncState.Error || state === SyncState.Reconnecting)
+      text = error ? t("main.syncError", { detail: errorMessage(t, error) }) : t("main.offline");
+    if (!text && cryptoReady) return null;
+    return (
+      <div class="banner" role="status" aria-live="polite">
+        {text && <span data-testid="sync-status">{text}</span>}
+        {!cryptoReady && <span>{t("main.cryptoUnavailable")}</span>}
+      </div>
+    );
+  }
+}
+
+function summarize(client: MatrixClient): RoomSummary[] {
+  return sortRooms(
+    client
+      .getRooms()
+      .filter((r: Room) => ["join", "invite"].includes(r.getMyMembership()))
+      .map((r: Room) => ({
+        roomId: r.roomId,
+        name: r.name || r.roomId,
+        lastTs: r.getLastActiveTimestamp(),
+        unread: r.getUnreadNotificationCount() ?? 0,
+        highlights: r.getUnreadNotificationCount("highlight" as never) ?? 0,
+        invite: r.getMyMembership() === "invite",
+      })),
+  );
+}
