@@ -4,14 +4,18 @@ BIN := bin/kabar
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.Version=$(VERSION)
 
-.PHONY: all build run test vet fmt bench clean
+.PHONY: all build run test vet fmt bench clean web web-test
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./server
 
-run: build
+# The web client is built first when npm is available; without it the binary
+# serves a page explaining how to build the client.
+NPM := $(shell command -v npm 2>/dev/null)
+
+run: $(if $(NPM),web) build
 	./$(BIN) serve
 
 vet:
@@ -30,4 +34,15 @@ fmt:
 	gofmt -w $$(git ls-files '*.go')
 
 clean:
-	rm -rf bin
+	rm -rf bin web/dist/client
+
+# Web client (web/): install the locked packages and build into web/dist/client,
+# which the Go binary embeds. Rebuild the binary afterwards (make build).
+web:
+	cd web && npm ci && npm run build
+
+# Web client tests: Vitest unit tests, then the Playwright end-to-end test
+# against a freshly built bin/kabar with the client embedded (needs Chromium
+# at /usr/bin/chromium; screenshots land in web/test-results/).
+web-test: web build
+	cd web && npx vitest run && node e2e/run.mjs

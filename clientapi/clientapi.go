@@ -4,11 +4,14 @@
 package clientapi
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kabarchat/kabar/clientapi/authn"
 	"github.com/kabarchat/kabar/models/spec"
 )
 
@@ -25,21 +28,49 @@ type Options struct {
 	RoomVersions       []string
 	DefaultRoomVersion string
 	Logger             *slog.Logger
+
+	// Accounts is the accounts service (tokens, UIA, login).
+	Accounts *authn.Service
+	// Store serves the plain single-table reads and writes.
+	Store Store
+	// Registration is RegistrationDisabled, RegistrationToken or
+	// RegistrationOpen.
+	Registration string
+	// RegistrationSharedSecret enables /_synapse/admin/v1/register.
+	RegistrationSharedSecret string
+	// TokenLogin offers m.login.token and /login/get_token.
+	TokenLogin bool
+	// LoginLimiter and RegisterLimiter rate-limit login and registration
+	// per client address; nil means unlimited.
+	LoginLimiter    Limiter
+	RegisterLimiter Limiter
+}
+
+// Store is everything the handlers read or write straight from storage;
+// *store.Store satisfies it.
+type Store interface {
+	DeviceStore
+	ProfileStore
+	AccountDataStore
 }
 
 // API holds the client API's dependencies.
 type API struct {
-	opts Options
-	log  *slog.Logger
+	opts   Options
+	log    *slog.Logger
+	nonces *nonces
 }
 
 // New builds the client API.
-func New(opts Options) *API {
+func New(opts Options) (*API, error) {
+	if opts.Accounts == nil || opts.Store == nil {
+		return nil, errors.New("clientapi: Accounts and Store are required")
+	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &API{opts: opts, log: log}
+	return &API{opts: opts, log: log, nonces: &nonces{m: map[string]time.Time{}, now: time.Now}}, nil
 }
 
 // Register mounts every client API route on e.
@@ -51,8 +82,48 @@ func (a *API) Register(e *echo.Echo) {
 	v3 := e.Group("/_matrix/client/v3")
 	r0 := e.Group("/_matrix/client/r0") // legacy prefix some clients still use
 	for _, g := range []*echo.Group{v3, r0} {
-		g.GET("/capabilities", a.capabilities)
+		a.registerAccounts(g)
 	}
+	v1 := e.Group("/_matrix/client/v1")
+	v1.GET("/register/m.login.registration_token/validity", a.registrationTokenValidity)
+	if a.opts.TokenLogin {
+		v1.POST("/login/get_token", a.getLoginToken, a.requireAuth)
+	}
+	if a.opts.RegistrationSharedSecret != "" {
+		e.GET("/_synapse/admin/v1/register", a.sharedSecretNonce)
+		e.POST("/_synapse/admin/v1/register", a.sharedSecretRegister)
+	}
+}
+
+// registerAccounts mounts the account, session, device, profile and account
+// data routes under one version prefix.
+func (a *API) registerAccounts(g *echo.Group) {
+	auth := a.requireAuth
+	g.GET("/capabilities", a.capabilities, auth)
+	g.POST("/register", a.register)
+	g.GET("/register/available", a.registerAvailable)
+	g.GET("/login", a.loginFlows)
+	g.POST("/login", a.login)
+	g.POST("/logout", a.logout, auth)
+	g.POST("/logout/all", a.logoutAll, auth)
+	g.POST("/refresh", a.refresh)
+	g.GET("/account/whoami", a.whoami, auth)
+	g.POST("/account/password", a.changePassword, auth)
+	g.POST("/account/deactivate", a.deactivate, auth)
+	g.GET("/devices", a.listDevices, auth)
+	g.GET("/devices/:deviceId", a.getDevice, auth)
+	g.PUT("/devices/:deviceId", a.updateDevice, auth)
+	g.DELETE("/devices/:deviceId", a.deleteDevice, auth)
+	g.POST("/delete_devices", a.deleteDevices, auth)
+	g.GET("/profile/:userId", a.getProfile)
+	for _, field := range []string{"displayname", "avatar_url"} {
+		g.GET("/profile/:userId/"+field, a.getProfileField(field))
+		g.PUT("/profile/:userId/"+field, a.setProfileField(field), auth)
+	}
+	g.GET("/user/:userId/account_data/:type", a.getAccountData(false), auth)
+	g.PUT("/user/:userId/account_data/:type", a.putAccountData(false), auth)
+	g.GET("/user/:userId/rooms/:roomId/account_data/:type", a.getAccountData(true), auth)
+	g.PUT("/user/:userId/rooms/:roomId/account_data/:type", a.putAccountData(true), auth)
 }
 
 func ok(c echo.Context, body any) error { return c.JSON(http.StatusOK, body) }

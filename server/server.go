@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kabarchat/kabar/clientapi"
@@ -41,27 +40,51 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 	if err != nil {
 		return nil, fmt.Errorf("server_name: %w", err)
 	}
+	httpOpts, metricsHandler, err := echoOptions(cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	limits, err := newRateLimiters(cfg.RateLimits)
+	if err != nil {
+		return nil, err
+	}
 	st, err := store.Open(ctx, store.Options{URL: cfg.DatabaseURL(), MaxOpenConns: cfg.Database.MaxOpenConns, Logger: log})
 	if err != nil {
 		return nil, err
 	}
 	log.Info("database ready", "dialect", st.Dialect(), "took", time.Since(start).Round(time.Millisecond))
 
-	e := echoserver.New(echoserver.Options{Logger: log, MaxRequestBytes: cfg.Client.MaxRequestBytes})
+	e := echoserver.New(httpOpts)
 	baseURL := cfg.PublicBaseURL
 	if baseURL == "" {
 		baseURL = "http://" + cfg.Client.Listen
 	}
-	api := clientapi.New(clientapi.Options{
-		ServerName:         serverName,
-		PublicBaseURL:      baseURL,
-		RoomVersions:       roomVersions,
-		DefaultRoomVersion: cfg.Rooms.DefaultVersion,
-		Logger:             log,
+	accounts, err := newAccounts(cfg, serverName, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	api, err := clientapi.New(clientapi.Options{
+		ServerName:               serverName,
+		PublicBaseURL:            baseURL,
+		RoomVersions:             roomVersions,
+		DefaultRoomVersion:       cfg.Rooms.DefaultVersion,
+		Logger:                   log,
+		Accounts:                 accounts,
+		Store:                    st,
+		Registration:             cfg.Registration.Mode,
+		RegistrationSharedSecret: cfg.Registration.SharedSecret,
+		TokenLogin:               cfg.Login.TokenLogin,
+		LoginLimiter:             limits.Login,
+		RegisterLimiter:          limits.Registration,
 	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	api.Register(e)
-	if cfg.Metrics.Enabled {
-		e.GET("/metrics", echo.WrapHandler(promhttp.Handler()))
+	if metricsHandler != nil {
+		e.GET("/metrics", metricsHandler)
 	}
 	e.GET("/health", func(c echo.Context) error {
 		if err := st.Ping(c.Request().Context()); err != nil {

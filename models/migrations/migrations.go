@@ -23,6 +23,7 @@ type Migration struct {
 // All is the ordered list of migrations. Append only; never edit a released one.
 var All = []Migration{
 	{1, "accounts", accountsV1},
+	{2, "rooms", roomsV2},
 }
 
 // schemaVersion is the bookkeeping table.

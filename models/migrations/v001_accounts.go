@@ -11,6 +11,7 @@ type userV1 struct {
 	IsAdmin      bool   `gorm:"not null;default:false"`
 	IsGuest      bool   `gorm:"not null;default:false"`
 	Deactivated  bool   `gorm:"not null;default:false"`
+	UserType     string `gorm:"size:64;not null;default:''"`
 	CreatedAt    int64  `gorm:"not null"`
 }
 
@@ -35,7 +36,7 @@ type accessTokenV1 struct {
 	// ExpiresAt is in ms since the epoch; 0 means it does not expire.
 	ExpiresAt int64 `gorm:"not null;default:0"`
 	// RefreshTokenHash links a token to the refresh token that may replace it.
-	RefreshTokenHash string `gorm:"size:64"`
+	RefreshTokenHash string `gorm:"size:64;not null;default:'';index"`
 	CreatedAt        int64  `gorm:"not null"`
 }
 
@@ -46,14 +47,17 @@ type refreshTokenV1 struct {
 	UserID    string `gorm:"size:255;not null;index:idx_refresh_tokens_device"`
 	DeviceID  string `gorm:"size:255;not null;index:idx_refresh_tokens_device"`
 	ExpiresAt int64  `gorm:"not null;default:0"`
-	CreatedAt int64  `gorm:"not null"`
+	// PrevTokenHash is the refresh token this one replaced, revoked when
+	// this one (or its access token) is first used.
+	PrevTokenHash string `gorm:"size:64;not null;default:''"`
+	CreatedAt     int64  `gorm:"not null"`
 }
 
 func (refreshTokenV1) TableName() string { return "refresh_tokens" }
 
 type loginTokenV1 struct {
 	TokenHash string `gorm:"primaryKey;size:64"`
-	UserID    string `gorm:"size:255;not null"`
+	UserID    string `gorm:"size:255;not null;index"`
 	ExpiresAt int64  `gorm:"not null"`
 }
 
@@ -73,7 +77,7 @@ type accountDataV1 struct {
 	RoomID    string `gorm:"primaryKey;size:255"`
 	Type      string `gorm:"primaryKey;size:255"`
 	Content   string `gorm:"type:text;not null"`
-	StreamPos int64  `gorm:"not null;index"`
+	StreamPos int64  `gorm:"not null;index:idx_account_data_stream"`
 }
 
 func (accountDataV1) TableName() string { return "account_data" }

@@ -18,13 +18,15 @@ import (
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
+	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/migrations"
 )
 
-// Sentinel errors; test with errors.Is.
+// Sentinel errors; test with errors.Is. They are models' sentinels so that
+// packages which may not import GORM can test for them too.
 var (
-	ErrNotFound = errors.New("not found")
-	ErrConflict = errors.New("conflict")
+	ErrNotFound = models.ErrNotFound
+	ErrConflict = models.ErrConflict
 )
 
 // Dialect names the database engine behind a Store.

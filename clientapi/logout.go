@@ -1,0 +1,59 @@
+package clientapi
+
+import (
+	"encoding/json"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kabarchat/kabar/echoserver"
+	"github.com/kabarchat/kabar/models/spec"
+)
+
+// uiaOnlyRequest is a body that carries nothing but UIA auth.
+type uiaOnlyRequest struct {
+	Auth json.RawMessage `json:"auth"`
+}
+
+// POST /logout (logout.yaml): revokes this token and deletes its device.
+func (a *API) logout(c echo.Context) error {
+	sess := session(c)
+	if err := a.opts.Accounts.DeleteDevices(c.Request().Context(), sess.UserID, []string{sess.DeviceID}); err != nil {
+		return err
+	}
+	return ok(c, struct{}{})
+}
+
+// POST /logout/all (logout.yaml): every device of the user.
+func (a *API) logoutAll(c echo.Context) error {
+	if err := a.opts.Accounts.LogoutAll(c.Request().Context(), session(c).UserID, ""); err != nil {
+		return err
+	}
+	return ok(c, struct{}{})
+}
+
+// GET /account/whoami (whoami.yaml).
+func (a *API) whoami(c echo.Context) error {
+	sess := session(c)
+	return ok(c, map[string]any{"user_id": sess.UserID, "device_id": sess.DeviceID, "is_guest": false})
+}
+
+type refreshRequest struct {
+	RefreshToken string `json:"refresh_token"`
+}
+
+// POST /refresh (refresh.yaml, client-server-api "Refreshing access tokens").
+func (a *API) refresh(c echo.Context) error {
+	var req refreshRequest
+	if err := echoserver.BindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.RefreshToken == "" {
+		return spec.BadJSON("refresh_token is required")
+	}
+	res, err := a.opts.Accounts.Refresh(c.Request().Context(), req.RefreshToken)
+	if err != nil {
+		return err
+	}
+	return ok(c, map[string]any{"access_token": res.AccessToken, "refresh_token": res.RefreshToken,
+		"expires_in_ms": res.ExpiresInMs})
+}

@@ -1,0 +1,158 @@
+package rooms
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/kabarchat/kabar/models"
+	"github.com/kabarchat/kabar/models/store"
+)
+
+// request asks a room's actor to build and commit one event.
+type request struct {
+	proto *Proto
+	txn   *models.TxnID // nil without a client transaction ID
+	done  chan *result
+}
+
+// result is the outcome of one request.
+type result struct {
+	EventID   string
+	StreamPos int64
+	err       error
+}
+
+// actor is the single writer of one room: it owns the room's writer state and
+// serializes every event built in the room.
+type actor struct {
+	svc    *Service
+	roomID string
+	reqs   chan *request
+	// pending counts requests handed to reqs but not yet taken; guarded by
+	// svc.mu so the actor only stops when nobody is about to send to it.
+	pending int
+	w       *writer
+}
+
+func (a *actor) run(ctx context.Context) {
+	idle := time.NewTimer(a.svc.opts.IdleTimeout)
+	defer idle.Stop()
+	for {
+		select {
+		case req := <-a.reqs:
+			batch := []*request{req}
+		drain:
+			for len(batch) < a.svc.opts.MaxBatch {
+				select {
+				case r := <-a.reqs:
+					batch = append(batch, r)
+				default:
+					break drain
+				}
+			}
+			a.svc.mu.Lock()
+			a.pending -= len(batch)
+			a.svc.mu.Unlock()
+			// A batch in flight completes even during shutdown.
+			a.process(context.WithoutCancel(ctx), batch)
+			idle.Reset(a.svc.opts.IdleTimeout)
+		case <-idle.C:
+			if a.stop(false) {
+				return
+			}
+			idle.Reset(a.svc.opts.IdleTimeout)
+		case <-ctx.Done():
+			a.stop(true)
+			return
+		}
+	}
+}
+
+// stop unregisters the actor if it is idle (or always, on shutdown, after
+// failing whatever is still queued).
+func (a *actor) stop(shutdown bool) bool {
+	a.svc.mu.Lock()
+	if !shutdown && a.pending > 0 {
+		a.svc.mu.Unlock()
+		return false
+	}
+	delete(a.svc.actors, a.roomID)
+	left := a.pending
+	a.pending = 0
+	a.svc.mu.Unlock()
+	for range left {
+		(<-a.reqs).done <- &result{err: ErrNotRunning}
+	}
+	return true
+}
+
+// process builds, authorizes and commits a batch of requests in one
+// transaction. A request that fails its own checks fails alone; a failed
+// commit fails the whole batch and the room view is reloaded.
+func (a *actor) process(ctx context.Context, reqs []*request) {
+	if a.w == nil {
+		a.w = &writer{svc: a.svc}
+		if err := a.w.load(ctx, a.roomID); err != nil {
+			a.w = nil
+			failAll(reqs, err)
+			return
+		}
+	}
+	b := newBatch(a.w)
+	results := make([]*result, len(reqs))
+	for i, req := range reqs {
+		results[i] = a.build(ctx, b, req)
+	}
+	pos, err := a.w.persist(ctx, b)
+	if err != nil {
+		a.svc.log.Error("commit room batch", "room", a.roomID, "events", len(b.events), "err", err)
+		a.w = nil // reload from the database next time
+		failAll(reqs, err)
+		return
+	}
+	for i, req := range reqs {
+		if results[i].err == nil && results[i].StreamPos == 0 {
+			results[i].StreamPos = pos
+		}
+		req.done <- results[i]
+	}
+}
+
+// build handles one request: transaction ID replay, or a new event.
+func (a *actor) build(ctx context.Context, b *batch, req *request) *result {
+	if req.txn != nil {
+		key := req.txn.UserID + "\x00" + req.txn.DeviceID + "\x00" + req.txn.TxnID
+		if id, ok := b.txnSeen[key]; ok {
+			return &result{EventID: id}
+		}
+		id, err := a.svc.st.TxnEvent(ctx, req.txn.UserID, req.txn.DeviceID, req.txn.RoomID, req.txn.TxnID)
+		if err == nil {
+			return &result{EventID: id, StreamPos: a.svc.stream.Current()}
+		}
+		if !errors.Is(err, store.ErrNotFound) {
+			return &result{err: err}
+		}
+		ev, err := a.w.add(ctx, b, req.proto)
+		if err != nil {
+			return &result{err: err}
+		}
+		t := *req.txn
+		t.EventID = ev.EventID()
+		t.CreatedAt = a.svc.opts.Now().UnixMilli()
+		b.txns = append(b.txns, t)
+		b.txnSeen[key] = ev.EventID()
+		return &result{EventID: ev.EventID()}
+	}
+	ev, err := a.w.add(ctx, b, req.proto)
+	if err != nil {
+		return &result{err: err}
+	}
+	return &result{EventID: ev.EventID()}
+}
+
+func failAll(reqs []*request, err error) {
+	for _, req := range reqs {
+		req.done <- &result{err: err}
+	}
+}

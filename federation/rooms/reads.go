@@ -1,0 +1,138 @@
+package rooms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kabarchat/kabar/federation/event"
+	"github.com/kabarchat/kabar/models"
+	"github.com/kabarchat/kabar/models/spec"
+	"github.com/kabarchat/kabar/models/store"
+)
+
+// Reads return parsed events; visibility checks (history_visibility,
+// membership) are the caller's job.
+
+// Room returns a room's stored record; 404 M_NOT_FOUND if unknown.
+func (s *Service) Room(ctx context.Context, roomID spec.RoomID) (models.Room, *event.RoomVersion, error) {
+	room, err := s.st.Room(ctx, string(roomID))
+	if errors.Is(err, store.ErrNotFound) {
+		return room, nil, spec.NotFound("unknown room %s", roomID)
+	}
+	if err != nil {
+		return room, nil, err
+	}
+	rv := event.LookupRoomVersion(room.Version)
+	if rv == nil {
+		return room, nil, fmt.Errorf("room %s has unknown version %q", roomID, room.Version)
+	}
+	return room, rv, nil
+}
+
+// Event returns one event by ID (with its stored row for stream position and
+// redaction status); 404 if unknown.
+func (s *Service) Event(ctx context.Context, eventID spec.EventID) (*event.Event, models.Event, error) {
+	row, err := s.st.EventByID(ctx, string(eventID))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, row, spec.NotFound("unknown event %s", eventID)
+	}
+	if err != nil {
+		return nil, row, err
+	}
+	ev, err := s.parseRow(ctx, row)
+	return ev, row, err
+}
+
+func (s *Service) parseRow(ctx context.Context, row models.Event) (*event.Event, error) {
+	_, rv, err := s.Room(ctx, spec.RoomID(row.RoomID))
+	if err != nil {
+		return nil, err
+	}
+	ev, err := event.Parse(rv, []byte(row.JSON))
+	if err != nil {
+		return nil, fmt.Errorf("stored event %s: %w", row.EventID, err)
+	}
+	return ev, nil
+}
+
+// StateEvent returns the current state event (type, stateKey); 404 if unset.
+func (s *Service) StateEvent(ctx context.Context, roomID spec.RoomID, typ, stateKey string) (*event.Event, error) {
+	row, err := s.st.CurrentStateRow(ctx, string(roomID), typ, stateKey)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, spec.NotFound("no %s/%s state in %s", typ, stateKey, roomID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	ev, _, err := s.Event(ctx, spec.EventID(row.EventID))
+	return ev, err
+}
+
+// State returns the room's current state events (optionally of one type).
+func (s *Service) State(ctx context.Context, roomID spec.RoomID, typ string) ([]*event.Event, error) {
+	room, rv, err := s.Room(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.st.CurrentStateRows(ctx, room.RoomID, typ)
+	if err != nil {
+		return nil, err
+	}
+	nids := make([]int64, len(rows))
+	for i, r := range rows {
+		nids[i] = r.EventNID
+	}
+	return s.parseNIDs(ctx, rv, nids)
+}
+
+// StateAt returns the room state after the given event (for /members?at,
+// /context), read from its snapshot.
+func (s *Service) StateAt(ctx context.Context, eventID spec.EventID) ([]*event.Event, error) {
+	row, err := s.st.EventByID(ctx, string(eventID))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, spec.NotFound("unknown event %s", eventID)
+	}
+	if err != nil {
+		return nil, err
+	}
+	_, rv, err := s.Room(ctx, spec.RoomID(row.RoomID))
+	if err != nil {
+		return nil, err
+	}
+	entries, err := s.state.Full(ctx, s.st, row.StateAfter)
+	if err != nil {
+		return nil, err
+	}
+	nids := make([]int64, len(entries))
+	for i, e := range entries {
+		nids[i] = e.EventNID
+	}
+	return s.parseNIDs(ctx, rv, nids)
+}
+
+func (s *Service) parseNIDs(ctx context.Context, rv *event.RoomVersion, nids []int64) ([]*event.Event, error) {
+	rows, err := s.st.EventsByNID(ctx, nids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]*event.Event, 0, len(rows))
+	for _, r := range rows {
+		ev, err := event.Parse(rv, []byte(r.JSON))
+		if err != nil {
+			return nil, fmt.Errorf("stored event %s: %w", r.EventID, err)
+		}
+		out = append(out, ev)
+	}
+	return out, nil
+}
+
+// Members lists user IDs with the given current membership in the room.
+func (s *Service) Members(ctx context.Context, roomID spec.RoomID, membership string) ([]string, error) {
+	return s.st.MembersWith(ctx, string(roomID), membership)
+}
+
+// JoinedRooms lists the rooms the user is joined to.
+func (s *Service) JoinedRooms(ctx context.Context, userID spec.UserID) ([]string, error) {
+	return s.st.RoomsOfUser(ctx, string(userID), "join")
+}

@@ -1,0 +1,172 @@
+// Package rooms is the room service: the single writer per room. Every event
+// this server creates goes through it: build -> auth -> persist -> state ->
+// notify -> outbox. Each active room has one actor goroutine that serializes
+// its writes and commits whatever queued up meanwhile in one transaction
+// (group commit); different rooms proceed in parallel.
+package rooms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/kabarchat/kabar/federation/event"
+	"github.com/kabarchat/kabar/federation/keys"
+	"github.com/kabarchat/kabar/federation/rooms/streampos"
+	"github.com/kabarchat/kabar/models/spec"
+	"github.com/kabarchat/kabar/models/store"
+)
+
+// Notifier wakes /sync requests of the users an event concerns.
+type Notifier interface {
+	// Notify reports that events up to stream position pos are readable and
+	// concern the given users.
+	Notify(pos int64, userIDs []string)
+}
+
+// Outbox hands our new events to the federation sender.
+type Outbox interface {
+	// Send queues ev for the given remote servers. It must not block on the
+	// network: the room writer waits for it.
+	Send(ev *event.Event, destinations []spec.ServerName)
+}
+
+// Options configures the room service.
+type Options struct {
+	Store      *store.Store
+	ServerName spec.ServerName
+	Key        *keys.SigningKey
+	// DefaultRoomVersion for createRoom without room_version ("12" if empty).
+	DefaultRoomVersion string
+	Notifier           Notifier
+	Outbox             Outbox
+	Logger             *slog.Logger
+	// IdleTimeout stops a room's actor after this long without work.
+	IdleTimeout time.Duration
+	// MaxBatch bounds how many queued sends one transaction commits.
+	MaxBatch int
+	// Now is the clock (tests fix it); time.Now if nil.
+	Now func() time.Time
+}
+
+// Service is the room service. Start it with Run before sending.
+type Service struct {
+	opts    Options
+	st      *store.Store
+	signer  *signer
+	state   *store.StateCache
+	stream  *streampos.Allocator
+	nextNID atomic.Int64
+	log     *slog.Logger
+
+	mu      sync.Mutex
+	runCtx  context.Context // nil until Run
+	actors  map[string]*actor
+	actorWG sync.WaitGroup
+}
+
+// ErrNotRunning is returned by writes before Run or after it stopped.
+var ErrNotRunning = errors.New("room service is not running")
+
+// New prepares the service: it reads where event NIDs and stream positions
+// continue.
+func New(ctx context.Context, opts Options) (*Service, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.DefaultRoomVersion == "" {
+		opts.DefaultRoomVersion = "12"
+	}
+	if opts.IdleTimeout <= 0 {
+		opts.IdleTimeout = time.Minute
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = 256
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Notifier == nil {
+		opts.Notifier = NopNotifier{}
+	}
+	if opts.Outbox == nil {
+		opts.Outbox = NopOutbox{}
+	}
+	if opts.Key == nil || opts.Store == nil || opts.ServerName == "" {
+		return nil, errors.New("rooms: Store, ServerName and Key are required")
+	}
+	maxNID, maxPos, err := opts.Store.MaxNIDs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s := &Service{
+		opts: opts, st: opts.Store, log: opts.Logger,
+		signer: &signer{server: opts.ServerName, key: opts.Key},
+		state:  store.NewStateCache(4096),
+		stream: streampos.New(maxPos),
+		actors: map[string]*actor{},
+	}
+	s.nextNID.Store(maxNID)
+	return s, nil
+}
+
+// Stream is the global stream position allocator (for /sync and for other
+// streams that share the ordering).
+func (s *Service) Stream() *streampos.Allocator { return s.stream }
+
+// Run lets actors start and, when ctx ends, waits for them to finish their
+// current batch.
+func (s *Service) Run(ctx context.Context) error {
+	s.mu.Lock()
+	s.runCtx = ctx
+	s.mu.Unlock()
+	<-ctx.Done()
+	s.mu.Lock()
+	s.runCtx = nil
+	s.mu.Unlock()
+	s.actorWG.Wait()
+	return nil
+}
+
+// submit hands a request to the room's actor, starting it if needed, and
+// waits for the outcome.
+func (s *Service) submit(ctx context.Context, roomID string, req *request) (*result, error) {
+	s.mu.Lock()
+	if s.runCtx == nil {
+		s.mu.Unlock()
+		return nil, ErrNotRunning
+	}
+	a := s.actors[roomID]
+	if a == nil {
+		a = &actor{svc: s, roomID: roomID, reqs: make(chan *request, s.opts.MaxBatch)}
+		s.actors[roomID] = a
+		runCtx := s.runCtx
+		s.actorWG.Go(func() { a.run(runCtx) })
+	}
+	a.pending++
+	s.mu.Unlock()
+
+	req.done = make(chan *result, 1)
+	a.reqs <- req
+	select {
+	case res := <-req.done:
+		return res, res.err
+	case <-ctx.Done():
+		// The actor still finishes the request; the caller just stops waiting.
+		return nil, fmt.Errorf("wait for room %s: %w", roomID, ctx.Err())
+	}
+}
+
+// NopNotifier wakes nobody.
+type NopNotifier struct{}
+
+func (NopNotifier) Notify(int64, []string) {}
+
+// NopOutbox sends nothing (no federation yet).
+type NopOutbox struct{}
+
+func (NopOutbox) Send(*event.Event, []spec.ServerName) {}
