@@ -41,6 +41,9 @@ func (a *API) changePassword(c echo.Context) error {
 	if err := a.opts.Accounts.ChangePassword(c.Request().Context(), sess.UserID, req.NewPassword, sess.DeviceID, logout); err != nil {
 		return err
 	}
+	if logout {
+		a.devicesChanged(c, sess.UserID, nil)
+	}
 	return ok(c, struct{}{})
 }
 
@@ -68,6 +71,7 @@ func (a *API) deactivate(c echo.Context) error {
 	if err := a.opts.Accounts.Deactivate(c.Request().Context(), sess.UserID); err != nil {
 		return err
 	}
+	a.devicesChanged(c, sess.UserID, nil)
 	// No identity server bindings exist here, so nothing was unbound.
 	return ok(c, map[string]string{"id_server_unbind_result": "no-support"})
 }

@@ -16,7 +16,6 @@ import (
 
 // AccountDataStore is the account data part of the store.
 type AccountDataStore interface {
-	PutAccountData(ctx context.Context, userID, roomID, typ, content string) error
 	GetAccountData(ctx context.Context, userID, roomID, typ string) (string, error)
 }
 
@@ -73,7 +72,7 @@ func (a *API) putAccountData(perRoom bool) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if err := a.opts.Store.PutAccountData(c.Request().Context(), user, room, typ, content); err != nil {
+		if err := a.opts.Sync.PutAccountData(c.Request().Context(), user, room, typ, content); err != nil {
 			return err
 		}
 		return ok(c, struct{}{})

@@ -12,6 +12,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kabarchat/kabar/clientapi/authn"
+	clientsync "github.com/kabarchat/kabar/clientapi/sync"
+	"github.com/kabarchat/kabar/e2ee"
+	"github.com/kabarchat/kabar/federation/rooms"
 	"github.com/kabarchat/kabar/models/spec"
 )
 
@@ -44,6 +47,24 @@ type Options struct {
 	// per client address; nil means unlimited.
 	LoginLimiter    Limiter
 	RegisterLimiter Limiter
+
+	// Sync answers /sync and owns the side streams (account data,
+	// receipts, typing); account data writes go through it.
+	Sync *clientsync.Syncer
+
+	// Rooms is the room service (every room write and the room reads).
+	Rooms *rooms.Service
+	// Federation joins remote rooms and invites remote users; nil: local only.
+	Federation RemoteMembership
+	// MessageLimiter rate-limits event sends per user; nil means unlimited.
+	MessageLimiter Limiter
+
+	// Media is the content repository; a nil Repo leaves its routes out.
+	Media MediaOptions
+	// E2EE is the key server (keys, cross-signing, to-device); nil leaves
+	// those routes unregistered. KeyBackups serves /room_keys.
+	E2EE       *e2ee.Service
+	KeyBackups KeyBackupStore
 }
 
 // Store is everything the handlers read or write straight from storage;
@@ -63,8 +84,8 @@ type API struct {
 
 // New builds the client API.
 func New(opts Options) (*API, error) {
-	if opts.Accounts == nil || opts.Store == nil {
-		return nil, errors.New("clientapi: Accounts and Store are required")
+	if opts.Accounts == nil || opts.Store == nil || opts.Sync == nil {
+		return nil, errors.New("clientapi: Accounts, Store and Sync are required")
 	}
 	log := opts.Logger
 	if log == nil {
@@ -83,12 +104,17 @@ func (a *API) Register(e *echo.Echo) {
 	r0 := e.Group("/_matrix/client/r0") // legacy prefix some clients still use
 	for _, g := range []*echo.Group{v3, r0} {
 		a.registerAccounts(g)
+		a.registerRooms(g)
+		a.registerSync(g)
+		a.registerE2EE(g)
 	}
 	v1 := e.Group("/_matrix/client/v1")
+	a.registerV1Rooms(v1)
 	v1.GET("/register/m.login.registration_token/validity", a.registrationTokenValidity)
 	if a.opts.TokenLogin {
 		v1.POST("/login/get_token", a.getLoginToken, a.requireAuth)
 	}
+	a.registerMedia(e)
 	if a.opts.RegistrationSharedSecret != "" {
 		e.GET("/_synapse/admin/v1/register", a.sharedSecretNonce)
 		e.POST("/_synapse/admin/v1/register", a.sharedSecretRegister)

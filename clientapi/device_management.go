@@ -81,6 +81,9 @@ func (a *API) updateDevice(c echo.Context) error {
 		return spec.InvalidParam("display_name is longer than 255 characters")
 	} else {
 		err = a.opts.Store.RenameDevice(c.Request().Context(), session(c).UserID, id, *req.DisplayName)
+		if err == nil {
+			a.devicesChanged(c, session(c).UserID, []string{id})
+		}
 	}
 	if errors.Is(err, models.ErrNotFound) {
 		return spec.NotFound("unknown device")
@@ -138,5 +141,6 @@ func (a *API) deleteDevicesUIA(c echo.Context, auth []byte, ids []string) error 
 	if err := a.opts.Accounts.DeleteDevices(c.Request().Context(), sess.UserID, ids); err != nil {
 		return err
 	}
+	a.devicesChanged(c, sess.UserID, ids)
 	return ok(c, struct{}{})
 }

@@ -20,6 +20,7 @@ func (a *API) logout(c echo.Context) error {
 	if err := a.opts.Accounts.DeleteDevices(c.Request().Context(), sess.UserID, []string{sess.DeviceID}); err != nil {
 		return err
 	}
+	a.devicesChanged(c, sess.UserID, []string{sess.DeviceID})
 	return ok(c, struct{}{})
 }
 
@@ -28,6 +29,7 @@ func (a *API) logoutAll(c echo.Context) error {
 	if err := a.opts.Accounts.LogoutAll(c.Request().Context(), session(c).UserID, ""); err != nil {
 		return err
 	}
+	a.devicesChanged(c, session(c).UserID, nil)
 	return ok(c, struct{}{})
 }
 

@@ -107,6 +107,7 @@ func (a *API) setProfileField(field string) echo.HandlerFunc {
 		if err := a.opts.Store.SetProfileField(c.Request().Context(), string(id), field, value); err != nil {
 			return err
 		}
+		a.propagateProfile(c.Request().Context(), id)
 		return ok(c, struct{}{})
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,8 +37,10 @@ type Config struct {
 	Login         Login        `yaml:"login"`
 	RateLimits    RateLimits   `yaml:"rate_limits"`
 	Rooms         Rooms        `yaml:"rooms"`
+	Sync          Sync         `yaml:"sync"`
 	Log           Log          `yaml:"log"`
 	Metrics       Metrics      `yaml:"metrics"`
+	Media         Media        `yaml:"media"`
 }
 
 type Client struct {
@@ -51,6 +54,11 @@ type Federation struct {
 	Listen  string `yaml:"listen"`
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// TrustedCAFile is an extra PEM CA bundle for outbound federation TLS.
+	TrustedCAFile string `yaml:"trusted_ca_file"`
+	// AllowPrivateAddresses lets outbound federation reach loopback and
+	// private networks (tests, private deployments).
+	AllowPrivateAddresses bool `yaml:"allow_private_addresses"`
 }
 
 type Database struct {
@@ -109,6 +117,12 @@ type Rooms struct {
 	DefaultVersion string `yaml:"default_version"`
 }
 
+// Sync configures /sync and the features beside the timeline.
+type Sync struct {
+	// MaxTimeout clamps the long-poll timeout clients ask for.
+	MaxTimeout time.Duration `yaml:"max_timeout"`
+}
+
 type Log struct {
 	Level  string `yaml:"level"`
 	Format string `yaml:"format"`
@@ -116,6 +130,38 @@ type Log struct {
 
 type Metrics struct {
 	Enabled bool `yaml:"enabled"`
+}
+
+// Legacy unauthenticated media modes (content_repo.md, the 1.12 freeze).
+const (
+	MediaLegacyServe  = "serve"
+	MediaLegacyFreeze = "freeze"
+)
+
+// Media configures the content repository.
+type Media struct {
+	// Path holds media files; empty: <data_dir>/media.
+	Path           string `yaml:"path"`
+	MaxUploadBytes int64  `yaml:"max_upload_bytes"`
+	// LegacyUnauthenticated is MediaLegacyServe or MediaLegacyFreeze;
+	// LegacyFreezeTime (RFC 3339) is when the freeze began, empty for
+	// "always frozen".
+	LegacyUnauthenticated string `yaml:"legacy_unauthenticated"`
+	LegacyFreezeTime      string `yaml:"legacy_freeze_time"`
+	URLPreviews           bool   `yaml:"url_previews"`
+	// RemoteCacheRetention drops unused cached remote media; 0 keeps it.
+	RemoteCacheRetention time.Duration `yaml:"remote_cache_retention"`
+	MaxThumbnailPixels   int64         `yaml:"max_thumbnail_pixels"`
+	// OutboundAllowNetworks are CIDRs URL previews may reach although private.
+	OutboundAllowNetworks []string `yaml:"outbound_allow_networks"`
+}
+
+// MediaPath is where media files live.
+func (c *Config) MediaPath() string {
+	if c.Media.Path != "" {
+		return c.Media.Path
+	}
+	return filepath.Join(c.DataDir, "media")
 }
 
 // Default returns the configuration used when nothing is configured: a
@@ -140,8 +186,11 @@ func Default() *Config {
 			Message:      RateLimit{PerSecond: 10, Burst: 50},
 		},
 		Rooms:   Rooms{DefaultVersion: "12"},
+		Sync:    Sync{MaxTimeout: 2 * time.Minute},
 		Log:     Log{Level: "info", Format: "text"},
 		Metrics: Metrics{Enabled: true},
+		Media: Media{MaxUploadBytes: 100 << 20, LegacyUnauthenticated: MediaLegacyFreeze, URLPreviews: true,
+			RemoteCacheRetention: 30 * 24 * time.Hour, MaxThumbnailPixels: 40_000_000},
 	}
 }
 
@@ -295,6 +344,7 @@ func (c *Config) Validate() error {
 			bad("rate_limits.%s: per_second must be > 0 and burst >= 1", name)
 		}
 	}
+	c.validateMedia(bad)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -306,4 +356,29 @@ func (c *Config) Validate() error {
 		bad("log.format %q: want text or json", c.Log.Format)
 	}
 	return errors.Join(errs...)
+}
+
+func (c *Config) validateMedia(bad func(string, ...any)) {
+	m := c.Media
+	if m.MaxUploadBytes < 1 {
+		bad("media.max_upload_bytes %d: must be at least 1", m.MaxUploadBytes)
+	}
+	switch m.LegacyUnauthenticated {
+	case MediaLegacyServe, MediaLegacyFreeze:
+	default:
+		bad("media.legacy_unauthenticated %q: want serve or freeze", m.LegacyUnauthenticated)
+	}
+	if m.LegacyFreezeTime != "" {
+		if _, err := time.Parse(time.RFC3339, m.LegacyFreezeTime); err != nil {
+			bad("media.legacy_freeze_time %q: want an RFC 3339 time: %v", m.LegacyFreezeTime, err)
+		}
+	}
+	if m.RemoteCacheRetention < 0 || m.MaxThumbnailPixels < 1 {
+		bad("media: remote_cache_retention must not be negative and max_thumbnail_pixels must be positive")
+	}
+	for _, n := range m.OutboundAllowNetworks {
+		if _, err := netip.ParsePrefix(n); err != nil {
+			bad("media.outbound_allow_networks: %q is not a CIDR", n)
+		}
+	}
 }

@@ -24,6 +24,10 @@ type Options struct {
 	IPExtractor echo.IPExtractor
 	// Metrics, when set, counts and times every routed request.
 	Metrics *Metrics
+	// OwnBodyLimitPrefixes are URL path prefixes whose handlers stream large
+	// bodies and enforce their own limit (media uploads); MaxRequestBytes
+	// does not apply to them.
+	OwnBodyLimitPrefixes []string
 }
 
 // New returns an Echo with Kabar's error handler and middleware installed.
@@ -47,7 +51,7 @@ func New(opts Options) *echo.Echo {
 		// Inside the access log, outside the body limit: a 413 is counted too.
 		e.Use(opts.Metrics.Middleware())
 	}
-	e.Use(bodyLimit(opts.MaxRequestBytes))
+	e.Use(bodyLimit(opts.MaxRequestBytes, opts.OwnBodyLimitPrefixes))
 	return e
 }
 
@@ -108,13 +112,18 @@ func accessLog(log *slog.Logger) echo.MiddlewareFunc {
 
 // bodyLimit refuses bodies over max bytes, up front when Content-Length says
 // so and while reading otherwise.
-func bodyLimit(max int64) echo.MiddlewareFunc {
+func bodyLimit(max int64, own []string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if max <= 0 {
 				return next(c)
 			}
 			req := c.Request()
+			for _, p := range own {
+				if strings.HasPrefix(req.URL.Path, p) {
+					return next(c)
+				}
+			}
 			if req.Body == nil || req.Body == http.NoBody {
 				return next(c) // nothing to limit (a GET, usually)
 			}

@@ -17,8 +17,11 @@ import (
 	"time"
 )
 
-// DefaultMaxKeys bounds the buckets kept when Options.MaxKeys is zero.
-const DefaultMaxKeys = 100_000
+// DefaultMaxKeys bounds the buckets kept when Options.MaxKeys is zero: about
+// 2 MB at ~200 bytes a bucket. Only keys still refilling count (idle ones
+// are dropped), so this is the number of distinct clients active within one
+// refill period (burst/per_second) before the oldest lose their history.
+const DefaultMaxKeys = 10_000
 
 // Options configures a Limiter.
 type Options struct {

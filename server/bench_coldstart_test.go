@@ -21,17 +21,20 @@ import (
 // accepts connections.
 var listeningLine = regexp.MustCompile(`msg="?listening for clients"? .*addr=([0-9.:\[\]]+)`)
 
-// BenchmarkColdStart builds the real binary, then runs `kabar serve` on an
+// BenchmarkColdStart builds the real binary (or takes KABAR_BENCH_BIN), then runs `kabar serve` on an
 // empty SQLite database in a fresh data directory per iteration, and
 // reports the median time from process start to the "listening" log line
 // and to the first 200 from /health, and the largest idle RSS seen
 // (issue 2: well under a second; idle RSS under 40 MB).
 func BenchmarkColdStart(b *testing.B) {
-	bin := filepath.Join(b.TempDir(), "kabar")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		b.Fatalf("build: %v\n%s", err, out)
+	bin := os.Getenv("KABAR_BENCH_BIN") // e.g. bin/kabar from `make build`
+	if bin == "" {
+		bin = filepath.Join(b.TempDir(), "kabar")
+		build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, ".")
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			b.Fatalf("build: %v\n%s", err, out)
+		}
 	}
 	var toListen, toHealth []time.Duration
 	var maxRSS int64

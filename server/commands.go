@@ -37,7 +37,10 @@ func serveCmd(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	srv, err := newServer(ctx, cfg, newLogger(cfg, stderr))
+	// Batch log writes under load (see logwriter.go); Close flushes on exit.
+	logOut := newLogWriter(stderr, 10*time.Millisecond)
+	defer logOut.Close()
+	srv, err := newServer(ctx, cfg, newLogger(cfg, logOut))
 	if err != nil {
 		return err
 	}

@@ -7,14 +7,20 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/kabarchat/kabar/clientapi"
+	clientsync "github.com/kabarchat/kabar/clientapi/sync"
 	"github.com/kabarchat/kabar/configs"
+	"github.com/kabarchat/kabar/e2ee"
 	"github.com/kabarchat/kabar/echoserver"
+	"github.com/kabarchat/kabar/federation/keys"
+	"github.com/kabarchat/kabar/federation/rooms"
+	"github.com/kabarchat/kabar/media"
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
 	"github.com/kabarchat/kabar/web"
@@ -25,6 +31,11 @@ type server struct {
 	cfg      *configs.Config
 	log      *slog.Logger
 	store    *store.Store
+	rooms    *rooms.Service
+	sync     *syncPart
+	keys     *e2ee.Service
+	fed      *federationPart
+	media    *media.Repo
 	client   *echo.Echo
 	clientLn net.Listener
 	// Ready is closed once the listeners accept connections (tests wait on it).
@@ -54,6 +65,7 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 	}
 	log.Info("database ready", "dialect", st.Dialect(), "took", time.Since(start).Round(time.Millisecond))
 
+	httpOpts.OwnBodyLimitPrefixes = append(httpOpts.OwnBodyLimitPrefixes, clientapi.MediaUploadPrefix)
 	e := echoserver.New(httpOpts)
 	baseURL := cfg.PublicBaseURL
 	if baseURL == "" {
@@ -64,7 +76,45 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		st.Close()
 		return nil, err
 	}
+	notifier := clientsync.NewNotifier()
+	keysKick := e2ee.NewKick()
+	fed, err := newFederation(cfg, serverName, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	roomSvc, err := newRooms(ctx, cfg, serverName, st, roomNotifiers{notifier, keysKick}, fed.sender, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	fedMembership := fed.attach(roomSvc)
+	keys, keysSync, err := newE2EE(ctx, serverName, st, roomSvc, keysKick, notifier, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	syncP, err := newSync(ctx, cfg, st, roomSvc, notifier, keysSync, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	mediaRepo, mediaOpts, err := newMedia(cfg, serverName, st, fed.client, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	if fed.receiver != nil {
+		fed.receiver.RegisterMedia(fed.echo, mediaRepo)
+	}
 	api, err := clientapi.New(clientapi.Options{
+		Media:                    mediaOpts,
+		Rooms:                    roomSvc,
+		Federation:               fedMembership,
+		Sync:                     syncP.syncer,
+		E2EE:                     keys,
+		KeyBackups:               st,
+		MessageLimiter:           limits.Message,
 		ServerName:               serverName,
 		PublicBaseURL:            baseURL,
 		RoomVersions:             roomVersions,
@@ -99,7 +149,28 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		st.Close()
 		return nil, fmt.Errorf("listen on client.listen %s: %w", cfg.Client.Listen, err)
 	}
-	return &server{cfg: cfg, log: log, store: st, client: e, clientLn: ln, Ready: make(chan struct{})}, nil
+	return &server{cfg: cfg, log: log, store: st, rooms: roomSvc, sync: syncP, keys: keys, fed: fed, media: mediaRepo, client: e, clientLn: ln, Ready: make(chan struct{})}, nil
+}
+
+// newRooms loads (or creates) the signing key and builds the room service;
+// its commits wake /sync through notifier. The federation outbox stays a
+// no-op until that part is wired.
+func newRooms(ctx context.Context, cfg *configs.Config, serverName spec.ServerName, st *store.Store, notifier rooms.Notifier, outbox rooms.Outbox, log *slog.Logger) (*rooms.Service, error) {
+	key, err := keys.LoadOrCreate(filepath.Join(cfg.DataDir, "signing.key"))
+	if err != nil {
+		return nil, fmt.Errorf("signing key: %w", err)
+	}
+	svc, err := rooms.New(ctx, rooms.Options{
+		Store: st, ServerName: serverName, Key: key,
+		DefaultRoomVersion: cfg.Rooms.DefaultVersion,
+		Notifier:           notifier,
+		Outbox:             outbox,
+		Logger:             log.With("component", "rooms"),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("room service: %w", err)
+	}
+	return svc, nil
 }
 
 // Run serves until ctx ends, then shuts down gracefully.
@@ -111,6 +182,12 @@ func (s *server) Run(ctx context.Context) error {
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 	}
+	g.Go(func() error { return s.rooms.Run(ctx) })
+	g.Go(func() error { return s.sync.Run(ctx) })
+	g.Go(func() error { return s.keys.Run(ctx) })
+	g.Go(func() error { return s.fed.Run(ctx) })
+	g.Go(func() error { return s.media.Run(ctx) })
+	<-s.rooms.Ready() // no request may reach the room service before it runs
 	g.Go(func() error {
 		s.log.Info("listening for clients", "addr", s.clientLn.Addr().String(), "server_name", s.cfg.ServerName)
 		close(s.Ready)

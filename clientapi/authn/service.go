@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -58,13 +59,18 @@ type Options struct {
 // Service is the accounts service: it creates accounts and sessions and
 // answers "whose token is this?".
 type Service struct {
-	opts      Options
-	store     Store
-	log       *slog.Logger
-	cache     *tokenCache
-	uia       *uiaSessions
-	jwt       *jwtVerifier
+	opts  Options
+	store Store
+	log   *slog.Logger
+	cache *tokenCache
+	uia   *uiaSessions
+	jwt   *jwtVerifier
+	// dummyHash is verified against when the user does not exist, so a
+	// wrong user name costs as long as a wrong password. It is made on first
+	// use: hashing at start-up would cost start time and ~20 MB of idle heap.
+	dummyOnce sync.Once
 	dummyHash string
+	dummyErr  error
 }
 
 // New builds the service.
@@ -96,13 +102,6 @@ func New(opts Options) (*Service, error) {
 		}
 		s.jwt = v
 	}
-	// A hash to verify against when the user does not exist, so a wrong
-	// user name costs as long as a wrong password.
-	h, err := HashPassword("kabar-dummy-password", opts.Argon2)
-	if err != nil {
-		return nil, err
-	}
-	s.dummyHash = h
 	return s, nil
 }
 
@@ -216,9 +215,15 @@ func (s *Service) CheckPassword(ctx context.Context, id spec.UserID, password st
 	if err != nil && !errors.Is(err, models.ErrNotFound) {
 		return nil, err
 	}
-	hash := s.dummyHash
+	var hash string
 	if u != nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
+	} else {
+		s.dummyOnce.Do(func() { s.dummyHash, s.dummyErr = HashPassword("kabar-dummy-password", s.opts.Argon2) })
+		if s.dummyErr != nil {
+			return nil, s.dummyErr
+		}
+		hash = s.dummyHash
 	}
 	match, verr := VerifyPassword(password, hash)
 	if verr != nil {

@@ -92,3 +92,7 @@ func create(path string) (*SigningKey, error) {
 	}
 	return k, f.Sync()
 }
+
+// PrivateKey returns the private key, for signing with federation/event's
+// Builder and Sign, which take an ed25519.PrivateKey.
+func (k *SigningKey) PrivateKey() ed25519.PrivateKey { return k.private }

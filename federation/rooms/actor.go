@@ -3,8 +3,10 @@ package rooms
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
+	"github.com/kabarchat/kabar/federation/event"
 	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/store"
 )
@@ -13,14 +15,23 @@ import (
 type request struct {
 	proto *Proto
 	txn   *models.TxnID // nil without a client transaction ID
-	done  chan *result
+	// remote is a remote server's event to accept (inbound.go, owned by the
+	// federation area); proto and txn are unused then.
+	remote *event.Event
+	done   chan *result
 }
 
 // result is the outcome of one request.
 type result struct {
 	EventID   string
 	StreamPos int64
-	err       error
+	// idx is the event's index in the batch (-1 if none was added), to give
+	// it its own stream position once the batch commits.
+	idx int
+	// softFailed is set for a remote event that failed the check against
+	// the current state (inbound.go).
+	softFailed bool
+	err        error
 }
 
 // actor is the single writer of one room: it owns the room's writer state and
@@ -91,6 +102,9 @@ func (a *actor) stop(shutdown bool) bool {
 // transaction. A request that fails its own checks fails alone; a failed
 // commit fails the whole batch and the room view is reloaded.
 func (a *actor) process(ctx context.Context, reqs []*request) {
+	if a.processSplit(ctx, reqs) { // remote events commit alone (inbound.go)
+		return
+	}
 	if a.w == nil {
 		a.w = &writer{svc: a.svc}
 		if err := a.w.load(ctx, a.roomID); err != nil {
@@ -111,9 +125,10 @@ func (a *actor) process(ctx context.Context, reqs []*request) {
 		failAll(reqs, err)
 		return
 	}
+	first := pos - int64(len(b.events)) + 1
 	for i, req := range reqs {
 		if results[i].err == nil && results[i].StreamPos == 0 {
-			results[i].StreamPos = pos
+			results[i].StreamPos = first + int64(results[i].idx)
 		}
 		req.done <- results[i]
 	}
@@ -121,34 +136,42 @@ func (a *actor) process(ctx context.Context, reqs []*request) {
 
 // build handles one request: transaction ID replay, or a new event.
 func (a *actor) build(ctx context.Context, b *batch, req *request) *result {
-	if req.txn != nil {
-		key := req.txn.UserID + "\x00" + req.txn.DeviceID + "\x00" + req.txn.TxnID
-		if id, ok := b.txnSeen[key]; ok {
-			return &result{EventID: id}
-		}
-		id, err := a.svc.st.TxnEvent(ctx, req.txn.UserID, req.txn.DeviceID, req.txn.RoomID, req.txn.TxnID)
-		if err == nil {
-			return &result{EventID: id, StreamPos: a.svc.stream.Current()}
-		}
-		if !errors.Is(err, store.ErrNotFound) {
-			return &result{err: err}
-		}
-		ev, err := a.w.add(ctx, b, req.proto)
-		if err != nil {
-			return &result{err: err}
-		}
-		t := *req.txn
-		t.EventID = ev.EventID()
-		t.CreatedAt = a.svc.opts.Now().UnixMilli()
-		b.txns = append(b.txns, t)
-		b.txnSeen[key] = ev.EventID()
-		return &result{EventID: ev.EventID()}
+	if req.txn == nil {
+		return a.add(ctx, b, req)
 	}
+	key := req.txn.UserID + "\x00" + req.txn.DeviceID + "\x00" + req.txn.Scope + "\x00" + req.txn.TxnID
+	if idx, ok := b.txnSeen[key]; ok {
+		return &result{EventID: b.events[idx].EventID(), idx: idx}
+	}
+	id, err := a.svc.st.TxnEvent(ctx, req.txn.UserID, req.txn.DeviceID, req.txn.Scope, req.txn.TxnID)
+	if err == nil {
+		row, err := a.svc.st.EventByID(ctx, id)
+		if err != nil {
+			return &result{err: fmt.Errorf("event of transaction %s: %w", req.txn.TxnID, err)}
+		}
+		return &result{EventID: id, StreamPos: row.StreamPos}
+	}
+	if !errors.Is(err, store.ErrNotFound) {
+		return &result{err: err}
+	}
+	res := a.add(ctx, b, req)
+	if res.err != nil {
+		return res
+	}
+	t := *req.txn
+	t.EventID = res.EventID
+	t.CreatedAt = a.svc.opts.Now().UnixMilli()
+	b.txns = append(b.txns, t)
+	b.txnSeen[key] = res.idx
+	return res
+}
+
+func (a *actor) add(ctx context.Context, b *batch, req *request) *result {
 	ev, err := a.w.add(ctx, b, req.proto)
 	if err != nil {
 		return &result{err: err}
 	}
-	return &result{EventID: ev.EventID()}
+	return &result{EventID: ev.EventID(), idx: len(b.events) - 1}
 }
 
 func failAll(reqs []*request, err error) {

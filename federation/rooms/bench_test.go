@@ -103,7 +103,7 @@ func BenchmarkBareInsert(b *testing.B) {
 								Sender: string(alice), Depth: i, OriginServerTS: i, StreamPos: i, JSON: json}},
 							ExtremitiesRemoved: []string{fmt.Sprintf("$bare%d", i-1)},
 							ExtremitiesAdded:   []string{id},
-							TxnIDs:             []models.TxnID{{UserID: string(alice), DeviceID: fmt.Sprint("D", g), RoomID: "!bare:kabar.test", TxnID: id, EventID: id}},
+							TxnIDs:             []models.TxnID{{UserID: string(alice), DeviceID: fmt.Sprint("D", g), Scope: "/rooms/!bare:kabar.test/send/m.room.message", TxnID: id, EventID: id}},
 						})
 					})
 					if err != nil {

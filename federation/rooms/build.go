@@ -1,11 +1,8 @@
 package rooms
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
-	"fmt"
+	"errors"
 
-	"github.com/kabarchat/kabar/federation/canonicaljson"
 	"github.com/kabarchat/kabar/federation/event"
 	"github.com/kabarchat/kabar/federation/keys"
 	"github.com/kabarchat/kabar/models/spec"
@@ -25,95 +22,49 @@ type Proto struct {
 	Redacts string
 }
 
-// signer turns a proto-event into a signed, hashed PDU of our server.
-//
-// Provisional: federation/event has no builder yet, so this
-// follows server-server-api "Adding hashes and signatures to outgoing
-// events" directly: content hash over the event without unsigned,
-// signatures and hashes; ed25519 signature over the redacted event.
+// signer turns a proto-event into a signed, hashed PDU of our server with
+// federation/event's Builder (server-server-api "Adding hashes and
+// signatures to outgoing events").
 type signer struct {
 	server spec.ServerName
 	key    *keys.SigningKey
 }
 
-// fields the writer decides.
+// placement is what the writer decides about an event's position.
 type placement struct {
 	RoomID string // "" for a v12 create event
 	Prev   []string
 	Auth   []string
-	Depth  int64
-	TS     int64
+	// RefHashes holds the reference hashes of Prev and Auth, which event
+	// format 1 (room versions 1 and 2) lists next to each ID.
+	RefHashes map[string][32]byte
+	Depth     int64
+	TS        int64
 }
 
 func (s *signer) build(rv *event.RoomVersion, p *Proto, at placement) (*event.Event, error) {
-	if rv.EventFormat == 1 {
-		return nil, spec.NewError(400, spec.ErrUnsupportedRoomVer, "creating events in room version %s is not supported", rv.ID)
+	content := p.Content
+	if p.Type == "m.room.redaction" && !rv.RedactsInContent && content["redacts"] != nil {
+		// Before v11 redacts is a top-level key only (rooms/v11 "Redactions").
+		delete(content, "redacts")
 	}
-	obj := map[string]any{
-		"type":             p.Type,
-		"sender":           p.Sender,
-		"content":          p.Content,
-		"prev_events":      stringsToAny(at.Prev),
-		"auth_events":      stringsToAny(at.Auth),
-		"depth":            at.Depth,
-		"origin_server_ts": at.TS,
+	b := &event.Builder{
+		RoomID: at.RoomID, Sender: p.Sender, Type: p.Type, StateKey: p.StateKey,
+		Content: content, PrevEvents: at.Prev, AuthEvents: at.Auth, RefHashes: at.RefHashes,
+		Depth: at.Depth, OriginServerTS: at.TS,
 	}
-	if p.Content == nil {
-		obj["content"] = map[string]any{}
-	} else if p.Type == "m.room.redaction" && !rv.RedactsInContent {
-		delete(p.Content, "redacts") // top-level before v11 (rooms/v11)
+	if p.Type == "m.room.redaction" {
+		b.Redacts = p.Redacts
 	}
-	if at.RoomID != "" {
-		obj["room_id"] = at.RoomID
-	}
-	if p.StateKey != nil {
-		obj["state_key"] = *p.StateKey
-	}
-	if p.Redacts != "" && p.Type == "m.room.redaction" && !rv.RedactsInContent {
-		obj["redacts"] = p.Redacts
-	}
-	if err := s.hashAndSign(rv, obj); err != nil {
+	ev, err := b.Build(rv, string(s.server), s.key.ID, s.key.PrivateKey())
+	if err != nil {
+		if errors.Is(err, event.ErrMalformed) || errors.Is(err, event.ErrTooLarge) {
+			return nil, event.MatrixError(err)
+		}
 		return nil, err
 	}
-	data, err := canonicaljson.Encode(obj)
-	if err != nil {
-		return nil, spec.BadJSON("event content: %v", err)
-	}
-	if len(data) > event.MaxEventSize {
-		return nil, spec.TooLarge("event is %d bytes, over the limit of %d", len(data), event.MaxEventSize)
-	}
-	ev, err := event.Parse(rv, data)
-	if err != nil {
-		return nil, event.MatrixError(err)
+	if len(ev.JSON()) > event.MaxEventSize {
+		return nil, spec.TooLarge("event is %d bytes, over the limit of %d", len(ev.JSON()), event.MaxEventSize)
 	}
 	return ev, nil
-}
-
-func (s *signer) hashAndSign(rv *event.RoomVersion, obj map[string]any) error {
-	hashed, err := canonicaljson.Encode(obj) // no hashes/signatures/unsigned yet
-	if err != nil {
-		return spec.BadJSON("event content: %v", err)
-	}
-	sum := sha256.Sum256(hashed)
-	obj["hashes"] = map[string]any{"sha256": base64.RawStdEncoding.EncodeToString(sum[:])}
-	withHash, err := canonicaljson.Encode(obj)
-	if err != nil {
-		return fmt.Errorf("encode event: %w", err)
-	}
-	redacted, err := event.RedactJSON(rv, withHash)
-	if err != nil {
-		return fmt.Errorf("redact for signing: %w", err)
-	}
-	obj["signatures"] = map[string]any{
-		string(s.server): map[string]any{s.key.ID: s.key.Sign(redacted)},
-	}
-	return nil
-}
-
-func stringsToAny(ss []string) []any {
-	out := make([]any, len(ss))
-	for i, s := range ss {
-		out[i] = s
-	}
-	return out
 }

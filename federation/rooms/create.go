@@ -44,15 +44,8 @@ func (s *Service) CreateRoom(ctx context.Context, r CreateRequest) (spec.RoomID,
 		version = s.opts.DefaultRoomVersion
 	}
 	rv := event.LookupRoomVersion(version)
-	if rv == nil || rv.EventFormat == 1 {
-		return "", spec.NewError(400, spec.ErrUnsupportedRoomVer, "room version %q is not supported for new rooms", version)
-	}
-	if r.Alias != "" {
-		if _, err := s.st.Alias(ctx, string(r.Alias)); err == nil {
-			return "", spec.NewError(400, spec.ErrRoomInUse, "room alias %s is already taken", r.Alias)
-		} else if !errors.Is(err, store.ErrNotFound) {
-			return "", err
-		}
+	if rv == nil {
+		return "", spec.NewError(400, spec.ErrUnsupportedRoomVer, "room version %q is not supported", version)
 	}
 	w := &writer{svc: s, rv: rv, stateEvents: map[int64]*event.Event{}}
 	if !rv.RoomIDFromCreate {
@@ -62,7 +55,7 @@ func (s *Service) CreateRoom(ctx context.Context, r CreateRequest) (spec.RoomID,
 	for i, p := range createEvents(rv, r) {
 		ev, err := w.add(ctx, b, &p)
 		if err != nil {
-			return "", fmt.Errorf("createRoom event %d (%s): %w", i, p.Type, err)
+			return "", initialStateError(i, p.Type, err)
 		}
 		if i == 0 && rv.RoomIDFromCreate {
 			w.room.RoomID = event.RoomIDFromCreate(ev)
@@ -73,17 +66,32 @@ func (s *Service) CreateRoom(ctx context.Context, r CreateRequest) (spec.RoomID,
 	w.room.IsPublic = r.Visibility == "public"
 	room := w.room
 	b.newRoom = &room
+	if r.Alias != "" {
+		// Same transaction as the room: a taken alias leaves no room behind.
+		b.newAlias = &models.RoomAlias{Alias: string(r.Alias), RoomID: w.room.RoomID,
+			Creator: string(r.Creator), CreatedAt: w.room.CreatedAt}
+	}
 	if _, err := w.persist(ctx, b); err != nil {
+		if errors.Is(err, store.ErrConflict) && r.Alias != "" {
+			return "", spec.NewError(400, spec.ErrRoomInUse, "room alias %s is already taken", r.Alias)
+		}
 		return "", err
 	}
-	if r.Alias != "" {
-		err := s.st.CreateAlias(ctx, models.RoomAlias{Alias: string(r.Alias), RoomID: w.room.RoomID,
-			Creator: string(r.Creator), CreatedAt: w.room.CreatedAt})
-		if err != nil {
-			return "", fmt.Errorf("create alias of new room: %w", err)
-		}
-	}
 	return spec.RoomID(w.room.RoomID), nil
+}
+
+// initialStateError reports an initial event the auth rules refuse as
+// 400 M_INVALID_ROOM_STATE (createRoom: "the initial state implied by the
+// parameters to the request is invalid").
+func initialStateError(i int, typ string, err error) error {
+	var me *spec.Error
+	if errors.As(err, &me) && me.Code == spec.ErrForbidden {
+		return spec.NewError(400, spec.ErrInvalidRoomState, "initial event %d (%s): %s", i, typ, me.Message)
+	}
+	if errors.As(err, &me) {
+		return me
+	}
+	return fmt.Errorf("createRoom event %d (%s): %w", i, typ, err)
 }
 
 func randomLocal() string {

@@ -23,7 +23,7 @@ func (w *writer) persist(ctx context.Context, b *batch) (int64, error) {
 	rows := make([]models.Event, len(b.events))
 	snap := w.room.SnapshotNID
 	err := w.svc.st.Transaction(ctx, func(tx *store.Store) error {
-		wr := &store.RoomWrite{RoomID: w.room.RoomID, NewRoom: b.newRoom, TxnIDs: b.txns,
+		wr := &store.RoomWrite{RoomID: w.room.RoomID, NewRoom: b.newRoom, NewAlias: b.newAlias, TxnIDs: b.txns,
 			ExtremitiesRemoved: b.oldExtr, ExtremitiesAdded: w.extremities, Redactions: map[string]string{}}
 		current := map[store.StateKey]int{}
 		for i, ev := range b.events {

@@ -6,13 +6,16 @@ import (
 	"fmt"
 
 	"github.com/kabarchat/kabar/federation/event"
+	"github.com/kabarchat/kabar/federation/eventauth"
 	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
 )
 
-// Reads return parsed events; visibility checks (history_visibility,
-// membership) are the caller's job.
+// Reads return parsed events, already redacted when a redaction of them was
+// accepted (client-server-api "Redactions": the server serves the redacted
+// form); visibility checks (history_visibility, membership) are the
+// caller's job.
 
 // Room returns a room's stored record; 404 M_NOT_FOUND if unknown.
 func (s *Service) Room(ctx context.Context, roomID spec.RoomID) (models.Room, *event.RoomVersion, error) {
@@ -49,11 +52,24 @@ func (s *Service) parseRow(ctx context.Context, row models.Event) (*event.Event,
 	if err != nil {
 		return nil, err
 	}
+	return serve(rv, row)
+}
+
+// serve parses a stored event and applies the redaction algorithm if it was
+// redacted.
+func serve(rv *event.RoomVersion, row models.Event) (*event.Event, error) {
 	ev, err := event.Parse(rv, []byte(row.JSON))
 	if err != nil {
 		return nil, fmt.Errorf("stored event %s: %w", row.EventID, err)
 	}
-	return ev, nil
+	if row.RedactedBy == "" {
+		return ev, nil
+	}
+	red, err := ev.Redact()
+	if err != nil {
+		return nil, fmt.Errorf("redact stored event %s: %w", row.EventID, err)
+	}
+	return red, nil
 }
 
 // StateEvent returns the current state event (type, stateKey); 404 if unset.
@@ -118,9 +134,9 @@ func (s *Service) parseNIDs(ctx context.Context, rv *event.RoomVersion, nids []i
 	}
 	out := make([]*event.Event, 0, len(rows))
 	for _, r := range rows {
-		ev, err := event.Parse(rv, []byte(r.JSON))
+		ev, err := serve(rv, r)
 		if err != nil {
-			return nil, fmt.Errorf("stored event %s: %w", r.EventID, err)
+			return nil, err
 		}
 		out = append(out, ev)
 	}
@@ -135,4 +151,49 @@ func (s *Service) Members(ctx context.Context, roomID spec.RoomID, membership st
 // JoinedRooms lists the rooms the user is joined to.
 func (s *Service) JoinedRooms(ctx context.Context, userID spec.UserID) ([]string, error) {
 	return s.st.RoomsOfUser(ctx, string(userID), "join")
+}
+
+// ParseRows parses stored events (of any rooms) as they are served: redacted
+// when a redaction of them was accepted.
+func (s *Service) ParseRows(ctx context.Context, rows []models.Event) ([]*event.Event, error) {
+	versions := map[string]*event.RoomVersion{}
+	out := make([]*event.Event, len(rows))
+	for i, r := range rows {
+		rv, ok := versions[r.RoomID]
+		if !ok {
+			var err error
+			if _, rv, err = s.Room(ctx, spec.RoomID(r.RoomID)); err != nil {
+				return nil, err
+			}
+			versions[r.RoomID] = rv
+		}
+		ev, err := serve(rv, r)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = ev
+	}
+	return out, nil
+}
+
+// Store is the storage the service writes through (for readers that need
+// plain queries next to the service's parsed reads).
+func (s *Service) Store() *store.Store { return s.st }
+
+// PowerLevels returns the power levels in force in the room (for client
+// checks outside the auth rules: directory visibility, alias deletion).
+func (s *Service) PowerLevels(ctx context.Context, roomID spec.RoomID) (*eventauth.PowerLevels, error) {
+	create, err := s.StateEvent(ctx, roomID, eventauth.TypeCreate, "")
+	if err != nil {
+		return nil, err
+	}
+	pl, err := s.StateEvent(ctx, roomID, eventauth.TypePowerLevels, "")
+	var me *spec.Error
+	if errors.As(err, &me) && me.Code == spec.ErrNotFound {
+		return eventauth.PowerLevelsFromState(create, nil), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return eventauth.PowerLevelsFromState(create, pl), nil
 }

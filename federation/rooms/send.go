@@ -2,16 +2,23 @@ package rooms
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 
 	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
 )
 
 // Txn identifies a client transaction (client-server-api "Transaction
-// identifiers"); the zero value means none.
+// identifiers": scoped to one device and one HTTP endpoint); the zero value
+// means none.
 type Txn struct {
 	DeviceID string
-	ID       string
+	// Scope names the endpoint: the request path without the transaction
+	// ID (for example "/rooms/!r:hs/send/m.room.message"). Paths longer than
+	// a column allows are hashed by the service.
+	Scope string
+	ID    string
 }
 
 // Sent is the outcome of a send: the event ID and the stream position at
@@ -27,7 +34,7 @@ type Sent struct {
 func (s *Service) Send(ctx context.Context, roomID spec.RoomID, p Proto, txn Txn) (Sent, error) {
 	req := &request{proto: &p}
 	if txn.ID != "" {
-		req.txn = &models.TxnID{UserID: p.Sender, DeviceID: txn.DeviceID, RoomID: string(roomID), TxnID: txn.ID}
+		req.txn = &models.TxnID{UserID: p.Sender, DeviceID: txn.DeviceID, Scope: scopeKey(txn.Scope), TxnID: txn.ID}
 	}
 	res, err := s.submit(ctx, string(roomID), req)
 	if err != nil {
@@ -64,4 +71,15 @@ func (s *Service) Redact(ctx context.Context, roomID spec.RoomID, sender spec.Us
 	// (build puts it there). Both are set for the check in writer.add.
 	content["redacts"] = string(eventID)
 	return s.Send(ctx, roomID, Proto{Type: "m.room.redaction", Sender: string(sender), Content: content, Redacts: string(eventID)}, txn)
+}
+
+// scopeKey fits an endpoint path into the scope column: short paths are
+// kept readable, long ones (room ID plus event type can reach 510 bytes)
+// become their SHA-256.
+func scopeKey(path string) string {
+	if len(path) <= 128 {
+		return path
+	}
+	sum := sha256.Sum256([]byte(path))
+	return "sha256:" + hex.EncodeToString(sum[:])
 }

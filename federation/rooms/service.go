@@ -62,7 +62,11 @@ type Service struct {
 	stream  *streampos.Allocator
 	nextNID atomic.Int64
 	log     *slog.Logger
+	// visCache maps m.room.history_visibility event NIDs to their value
+	// (events are immutable; redaction keeps history_visibility).
+	visCache sync.Map
 
+	ready   chan struct{} // closed once Run accepts work
 	mu      sync.Mutex
 	runCtx  context.Context // nil until Run
 	actors  map[string]*actor
@@ -109,6 +113,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		state:  store.NewStateCache(4096),
 		stream: streampos.New(maxPos),
 		actors: map[string]*actor{},
+		ready:  make(chan struct{}),
 	}
 	s.nextNID.Store(maxNID)
 	return s, nil
@@ -124,6 +129,7 @@ func (s *Service) Run(ctx context.Context) error {
 	s.mu.Lock()
 	s.runCtx = ctx
 	s.mu.Unlock()
+	close(s.ready)
 	<-ctx.Done()
 	s.mu.Lock()
 	s.runCtx = nil
@@ -131,6 +137,10 @@ func (s *Service) Run(ctx context.Context) error {
 	s.actorWG.Wait()
 	return nil
 }
+
+// Ready is closed once Run accepts work (the server waits for it before it
+// serves requests).
+func (s *Service) Ready() <-chan struct{} { return s.ready }
 
 // submit hands a request to the room's actor, starting it if needed, and
 // waits for the outcome.

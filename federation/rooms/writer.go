@@ -21,7 +21,10 @@ type writer struct {
 	room        models.Room
 	rv          *event.RoomVersion
 	extremities []string
-	depth       int64
+	// refHashes holds the reference hashes of the extremities, needed only
+	// by event format 1 (room versions 1 and 2).
+	refHashes map[string][32]byte
+	depth     int64
 	// stateEvents caches parsed state events by NID (immutable).
 	stateEvents map[int64]*event.Event
 	// joined tracks joined users and their servers, for notify and outbox;
@@ -32,16 +35,17 @@ type writer struct {
 
 // batch is the events accepted since the last commit.
 type batch struct {
-	events  []*event.Event
-	overlay map[store.StateKey]*event.Event
-	txns    []models.TxnID
-	txnSeen map[string]string // txn key -> event ID within the batch
-	newRoom *models.Room
-	oldExtr []string
+	events   []*event.Event
+	overlay  map[store.StateKey]*event.Event
+	txns     []models.TxnID
+	txnSeen  map[string]int // txn key -> index in events
+	newRoom  *models.Room
+	newAlias *models.RoomAlias
+	oldExtr  []string
 }
 
 func newBatch(w *writer) *batch {
-	return &batch{overlay: map[store.StateKey]*event.Event{}, txnSeen: map[string]string{}, oldExtr: w.extremities}
+	return &batch{overlay: map[store.StateKey]*event.Event{}, txnSeen: map[string]int{}, oldExtr: w.extremities}
 }
 
 // load reads the room's current position from the database.
@@ -66,8 +70,18 @@ func (w *writer) load(ctx context.Context, roomID string) error {
 		return err
 	}
 	w.room, w.rv, w.extremities, w.depth = room, rv, extr, 0
+	w.refHashes = map[string][32]byte{}
 	for _, e := range evs {
 		w.depth = max(w.depth, e.Depth)
+		if rv.EventFormat == 1 {
+			ev, err := event.Parse(rv, []byte(e.JSON))
+			if err != nil {
+				return fmt.Errorf("stored event %s: %w", e.EventID, err)
+			}
+			if w.refHashes[e.EventID], err = ev.ReferenceHash(); err != nil {
+				return fmt.Errorf("reference hash of %s: %w", e.EventID, err)
+			}
+		}
 	}
 	if w.stateEvents == nil {
 		w.stateEvents = map[int64]*event.Event{}
@@ -139,23 +153,32 @@ func (w *writer) add(ctx context.Context, b *batch, p *Proto) (*event.Event, err
 		p.Content = map[string]any{}
 	}
 	state := &authState{ctx: ctx, w: w, b: b}
-	var authIDs []string
+	at := placement{Prev: w.extremities, Depth: w.depth + 1, TS: w.svc.opts.Now().UnixMilli(), RoomID: w.room.RoomID}
+	if w.rv.EventFormat == 1 {
+		at.RefHashes = map[string][32]byte{}
+		for id, h := range w.refHashes {
+			at.RefHashes[id] = h
+		}
+	}
 	for _, k := range eventauth.StateKeysNeeded(&protoView{p: p, rv: w.rv, roomID: w.room.RoomID}) {
 		if ev, ok := state.Get(k.EventType, k.StateKey).(*event.Event); ok {
-			authIDs = append(authIDs, ev.EventID())
+			at.Auth = append(at.Auth, ev.EventID())
+			if at.RefHashes != nil {
+				h, err := ev.ReferenceHash()
+				if err != nil {
+					return nil, fmt.Errorf("reference hash of %s: %w", ev.EventID(), err)
+				}
+				at.RefHashes[ev.EventID()] = h
+			}
 		}
 	}
 	if state.err != nil {
 		return nil, state.err
 	}
-	roomID := w.room.RoomID
 	if p.Type == eventauth.TypeCreate && w.rv.RoomIDFromCreate {
-		roomID = ""
+		at.RoomID = ""
 	}
-	ev, err := w.svc.signer.build(w.rv, p, placement{
-		RoomID: roomID, Prev: w.extremities, Auth: authIDs,
-		Depth: w.depth + 1, TS: w.svc.opts.Now().UnixMilli(),
-	})
+	ev, err := w.svc.signer.build(w.rv, p, at)
 	if err != nil {
 		return nil, err
 	}
@@ -174,6 +197,13 @@ func (w *writer) add(ctx context.Context, b *batch, p *Proto) (*event.Event, err
 	}
 	b.events = append(b.events, ev)
 	w.extremities = []string{ev.EventID()}
+	if w.rv.EventFormat == 1 {
+		h, err := ev.ReferenceHash()
+		if err != nil {
+			return nil, fmt.Errorf("reference hash of %s: %w", ev.EventID(), err)
+		}
+		w.refHashes = map[string][32]byte{ev.EventID(): h}
+	}
 	w.depth = ev.Depth()
 	if sk := ev.StateKey(); sk != nil {
 		b.overlay[store.StateKey{Type: ev.Type(), StateKey: *sk}] = ev

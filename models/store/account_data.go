@@ -10,24 +10,16 @@ import (
 )
 
 // PutAccountData inserts or replaces one account data entry (roomID "" for
-// global data). content must already be canonical JSON.
-//
-// StreamPos orders changes for /sync. NOTSPEC-internal: until the global
-// stream exists it is the table's own counter (max+1 under the write
-// transaction).
-func (s *Store) PutAccountData(ctx context.Context, userID, roomID, typ, content string) error {
-	return s.Transaction(ctx, func(tx *Store) error {
-		var pos int64
-		if err := tx.q(ctx).Model(&models.AccountData{}).Select("COALESCE(MAX(stream_pos), 0)").Scan(&pos).Error; err != nil {
-			return mapErr("read account data position", err)
-		}
-		row := models.AccountData{UserID: userID, RoomID: roomID, Type: typ, Content: content, StreamPos: pos + 1}
-		err := tx.q(ctx).Clauses(clause.OnConflict{
-			Columns:   []clause.Column{{Name: "user_id"}, {Name: "room_id"}, {Name: "type"}},
-			DoUpdates: clause.AssignmentColumns([]string{"content", "stream_pos"}),
-		}).Create(&row).Error
-		return mapErr(fmt.Sprintf("store account data %s of %s", typ, userID), err)
-	})
+// global data) at stream position pos, which the caller allocates from the
+// account data stream (clientapi/sync) so /sync sees changes in order.
+// content must already be canonical JSON.
+func (s *Store) PutAccountData(ctx context.Context, userID, roomID, typ, content string, pos int64) error {
+	row := models.AccountData{UserID: userID, RoomID: roomID, Type: typ, Content: content, StreamPos: pos}
+	err := s.q(ctx).Clauses(clause.OnConflict{
+		Columns:   []clause.Column{{Name: "user_id"}, {Name: "room_id"}, {Name: "type"}},
+		DoUpdates: clause.AssignmentColumns([]string{"content", "stream_pos"}),
+	}).Create(&row).Error
+	return mapErr(fmt.Sprintf("store account data %s of %s", typ, userID), err)
 }
 
 // GetAccountData loads one entry's content.

@@ -150,13 +150,13 @@ func TestLoginTokensAndAccountData(t *testing.T) {
 				t.Fatalf("consume %s: %v", h, err)
 			}
 		}
-		if err := s.PutAccountData(ctx, "@ann:x", "", "m.test", `{"a":1}`); err != nil {
+		if err := s.PutAccountData(ctx, "@ann:x", "", "m.test", `{"a":1}`, 1); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutAccountData(ctx, "@ann:x", "", "m.test", `{"a":2}`); err != nil {
+		if err := s.PutAccountData(ctx, "@ann:x", "", "m.test", `{"a":2}`, 2); err != nil {
 			t.Fatal(err)
 		}
-		if err := s.PutAccountData(ctx, "@ann:x", "!r:x", "m.test", `{"r":1}`); err != nil {
+		if err := s.PutAccountData(ctx, "@ann:x", "!r:x", "m.test", `{"r":1}`, 3); err != nil {
 			t.Fatal(err)
 		}
 		if c, err := s.GetAccountData(ctx, "@ann:x", "", "m.test"); err != nil || c != `{"a":2}` {

@@ -80,11 +80,12 @@ func (s *Store) ForwardExtremities(ctx context.Context, roomID string) ([]string
 	return ids, mapErr("load forward extremities of "+roomID, err)
 }
 
-// TxnEvent returns the event a client transaction produced, or ErrNotFound.
-func (s *Store) TxnEvent(ctx context.Context, userID, deviceID, roomID, txnID string) (string, error) {
+// TxnEvent returns the event a client transaction produced (scope names the
+// endpoint), or ErrNotFound.
+func (s *Store) TxnEvent(ctx context.Context, userID, deviceID, scope, txnID string) (string, error) {
 	var row models.TxnID
-	err := s.q(ctx).Where("user_id = ? AND device_id = ? AND room_id = ? AND txn_id = ?",
-		userID, deviceID, roomID, txnID).Take(&row).Error
+	err := s.q(ctx).Where("user_id = ? AND device_id = ? AND scope = ? AND txn_id = ?",
+		userID, deviceID, scope, txnID).Take(&row).Error
 	return row.EventID, mapErr("look up transaction "+txnID, err)
 }
 
@@ -117,4 +118,39 @@ func (s *Store) RoomAliases(ctx context.Context, roomID string) ([]string, error
 	var aliases []string
 	err := s.q(ctx).Model(&models.RoomAlias{}).Where("room_id = ?", roomID).Order("alias").Pluck("alias", &aliases).Error
 	return aliases, mapErr("list aliases of "+roomID, err)
+}
+
+// JoinedSince reports whether the user has a join membership event in the
+// room after the given stream position (history visibility "shared": the
+// user joined at some point after the event was sent).
+func (s *Store) JoinedSince(ctx context.Context, roomID, userID string, pos int64) (bool, error) {
+	var n int64
+	err := s.q(ctx).Model(&models.Event{}).
+		Where("room_id = ? AND type = ? AND state_key = ? AND membership = ? AND stream_pos > ? AND NOT rejected",
+			roomID, "m.room.member", userID, "join", pos).Limit(1).Count(&n).Error
+	return n > 0, mapErr("check later join of "+userID, err)
+}
+
+// TxnIDsOf maps those of the given events that the user's device sent with a
+// transaction ID to that ID (the client event's unsigned.transaction_id).
+func (s *Store) TxnIDsOf(ctx context.Context, userID, deviceID string, eventIDs []string) (map[string]string, error) {
+	out := map[string]string{}
+	for chunk := range chunks(eventIDs) {
+		var rows []models.TxnID
+		err := s.q(ctx).Where("event_id IN ? AND user_id = ? AND device_id = ?", chunk, userID, deviceID).Find(&rows).Error
+		if err != nil {
+			return nil, mapErr("look up transaction IDs", err)
+		}
+		for _, r := range rows {
+			out[r.EventID] = r.TxnID
+		}
+	}
+	return out, nil
+}
+
+// MoveAliases points every local alias of one room at another (room
+// upgrades: "Moves any local aliases to the new room").
+func (s *Store) MoveAliases(ctx context.Context, fromRoom, toRoom string) error {
+	err := s.q(ctx).Model(&models.RoomAlias{}).Where("room_id = ?", fromRoom).Update("room_id", toRoom).Error
+	return mapErr("move aliases of "+fromRoom, err)
 }

@@ -52,7 +52,7 @@ func TestWriteRoomAndQueries(t *testing.T) {
 					{RoomID: room, Type: "m.room.member", StateKey: "@alice:kabar.test", EventNID: 2, EventID: "$e2", Membership: "join"},
 				},
 				ExtremitiesAdded: []string{"$e3"},
-				TxnIDs:           []models.TxnID{{UserID: "@alice:kabar.test", DeviceID: "D", RoomID: room, TxnID: "t1", EventID: "$e3", CreatedAt: 1}},
+				TxnIDs:           []models.TxnID{{UserID: "@alice:kabar.test", DeviceID: "D", Scope: "/rooms/" + room + "/send/m.room.message", TxnID: "t1", EventID: "$e3", CreatedAt: 1}},
 				Redactions:       map[string]string{"$e3": "$e4"},
 			})
 		})
@@ -72,7 +72,7 @@ func TestWriteRoomAndQueries(t *testing.T) {
 			{"joined", must(s.MembersWith(ctx, room, "join")), nil, "[@alice:kabar.test]"},
 			{"rooms of user", must(s.RoomsOfUser(ctx, "@alice:kabar.test", "join")), nil, "[" + room + "]"},
 			{"extremities", must(s.ForwardExtremities(ctx, room)), nil, "[$e3]"},
-			{"txn", must(s.TxnEvent(ctx, "@alice:kabar.test", "D", room, "t1")), nil, "$e3"},
+			{"txn", must(s.TxnEvent(ctx, "@alice:kabar.test", "D", "/rooms/"+room+"/send/m.room.message", "t1")), nil, "$e3"},
 			{"redacted", must(s.EventByID(ctx, "$e3")).RedactedBy, nil, "$e4"},
 			{"stream", len(must(s.RoomStream(ctx, room, 1, 3, 10))), nil, "2"},
 			{"topo back", len(must(s.RoomTopo(ctx, room, store.TopoPosition{Depth: 3, Stream: 3}, true, 10))), nil, "2"},

@@ -17,7 +17,10 @@ type RoomWrite struct {
 	RoomID string
 	// NewRoom is set for the batch that creates the room.
 	NewRoom *models.Room
-	Events  []models.Event
+	// NewAlias is created in the same transaction (createRoom's
+	// room_alias_name); ErrConflict if taken.
+	NewAlias *models.RoomAlias
+	Events   []models.Event
 	// SnapshotNID is the room's current state after the batch (0: unchanged).
 	SnapshotNID int64
 	// CurrentState rows replace the rows with the same (type, state_key).
@@ -41,6 +44,11 @@ func (s *Store) WriteRoom(ctx context.Context, w *RoomWrite) error {
 			return mapErr("create room "+w.RoomID, err)
 		}
 	}
+	if w.NewAlias != nil {
+		if err := db.Create(w.NewAlias).Error; err != nil {
+			return mapErr("create alias "+w.NewAlias.Alias, err)
+		}
+	}
 	if len(w.Events) > 0 {
 		if err := db.CreateInBatches(w.Events, batchSize).Error; err != nil {
 			return mapErr("insert events of "+w.RoomID, err)
@@ -62,6 +70,9 @@ func (s *Store) WriteRoom(ctx context.Context, w *RoomWrite) error {
 		}
 	}
 	if err := s.writeExtremities(ctx, w); err != nil {
+		return err
+	}
+	if err := s.unforget(ctx, w); err != nil {
 		return err
 	}
 	if len(w.TxnIDs) > 0 {

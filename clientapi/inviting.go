@@ -1,0 +1,54 @@
+package clientapi
+
+import (
+	"errors"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kabarchat/kabar/echoserver"
+	"github.com/kabarchat/kabar/models"
+	"github.com/kabarchat/kabar/models/spec"
+)
+
+type targetBody struct {
+	UserID string `json:"user_id"`
+	Reason string `json:"reason"`
+}
+
+// POST /rooms/{roomId}/invite (inviting.yaml).
+func (a *API) invite(c echo.Context) error {
+	roomID, err := pathRoomID(c)
+	if err != nil {
+		return err
+	}
+	var body targetBody
+	if err := echoserver.BindJSON(c, &body); err != nil {
+		return err
+	}
+	if body.UserID == "" {
+		return spec.MissingParam("user_id is required")
+	}
+	ctx := c.Request().Context()
+	if remote, err := spec.ParseUserID(body.UserID); err == nil && remote.Server() != a.opts.ServerName && a.opts.Federation != nil {
+		content := map[string]any{}
+		if body.Reason != "" {
+			content["reason"] = body.Reason
+		}
+		if _, err := a.opts.Federation.InviteRemote(ctx, roomID, spec.UserID(session(c).UserID), remote, content); err != nil {
+			return roomErr(err)
+		}
+		return ok(c, struct{}{})
+	}
+	target, err := a.localInvitee(body.UserID)
+	if err != nil {
+		return err
+	}
+	if _, err := a.opts.Store.GetProfile(ctx, string(target)); errors.Is(err, models.ErrNotFound) {
+		return spec.NotFound("user %s does not exist", target)
+	}
+	sender := spec.UserID(session(c).UserID)
+	if _, err := a.opts.Rooms.Membership(ctx, roomID, sender, target, "invite", body.Reason, a.profileContent(ctx, string(target))); err != nil {
+		return roomErr(err)
+	}
+	return ok(c, struct{}{})
+}

@@ -1,0 +1,149 @@
+package sync
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"time"
+
+	"github.com/kabarchat/kabar/clientapi/clientevent"
+	"github.com/kabarchat/kabar/federation/rooms"
+	"github.com/kabarchat/kabar/models/store"
+)
+
+// Options configures a Syncer.
+type Options struct {
+	Rooms    *rooms.Service
+	Store    *store.Store
+	Streams  *Streams
+	Notifier *Notifier
+	Format   *clientevent.Formatter
+	// MaxTimeout clamps the long-poll timeout a client asks for.
+	MaxTimeout time.Duration
+	Logger     *slog.Logger
+}
+
+// Syncer answers /sync requests.
+type Syncer struct {
+	opts  Options
+	st    *store.Store
+	state *store.StateCache
+	log   *slog.Logger
+}
+
+// New builds a Syncer.
+func New(opts Options) (*Syncer, error) {
+	if opts.Rooms == nil || opts.Store == nil || opts.Streams == nil || opts.Notifier == nil || opts.Format == nil {
+		return nil, errors.New("sync: Rooms, Store, Streams, Notifier and Format are required")
+	}
+	if opts.MaxTimeout <= 0 {
+		opts.MaxTimeout = 5 * time.Minute
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Syncer{opts: opts, st: opts.Store, state: store.NewStateCache(4096), log: opts.Logger}, nil
+}
+
+// Request is one /sync call, parsed and authorized.
+type Request struct {
+	UserID   string
+	DeviceID string
+	// Since is nil for an initial sync.
+	Since     *Token
+	Timeout   time.Duration
+	FullState bool
+	Filter    *Filter
+}
+
+// Sync answers a /sync request: it returns at once when there is something
+// new (or for an initial or full-state sync), otherwise it parks on the
+// notifier until something concerning the user is readable or the timeout
+// passes.
+func (s *Syncer) Sync(ctx context.Context, req Request) (*Response, error) {
+	// Subscribe before reading positions: a change landing between the read
+	// and the wait still wakes us.
+	sub := s.opts.Notifier.Subscribe(req.UserID)
+	defer sub.Close()
+	now := s.opts.Streams.Current()
+	var since Token
+	if req.Since != nil {
+		var err error
+		if since, err = s.opts.Streams.Check(*req.Since, now); err != nil {
+			return nil, err
+		}
+	}
+	timeout := min(max(req.Timeout, 0), s.opts.MaxTimeout)
+	timer := time.NewTimer(timeout)
+	defer timer.Stop()
+	for {
+		resp, err := s.build(ctx, req, since, now)
+		if err != nil {
+			return nil, err
+		}
+		if req.Since == nil || req.FullState || resp.changed || timeout == 0 {
+			return resp, nil
+		}
+		select {
+		case <-sub.C():
+		case <-timer.C:
+			return resp, nil
+		case <-ctx.Done():
+			return resp, nil
+		}
+		pos := sub.Rearm()
+		waitCtx, cancel := context.WithTimeout(ctx, timeout)
+		err = WaitFor(waitCtx, s.opts.Streams.Events, pos)
+		cancel()
+		if err != nil {
+			return resp, nil
+		}
+		now = s.opts.Streams.Current()
+	}
+}
+
+// build assembles everything in (since, now] for the request; since is the
+// zero token on an initial sync.
+func (s *Syncer) build(ctx context.Context, req Request, since, now Token) (*Response, error) {
+	resp := &Response{NextBatch: now.String(), next: now}
+	b := &builder{s: s, req: req, since: since, now: now, resp: resp, initial: req.Since == nil}
+	if err := b.accountData(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.rooms(ctx); err != nil {
+		return nil, err
+	}
+	if err := b.extensions(ctx); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
+// extensions lets the e2ee sources fill their sections.
+func (b *builder) extensions(ctx context.Context) error {
+	for _, src := range b.s.opts.Streams.Extensions {
+		id := src.Stream()
+		var ext Extensions
+		q := ExtensionQuery{UserID: b.req.UserID, DeviceID: b.req.DeviceID, Since: b.since[id], Upto: b.now[id]}
+		if err := src.Fill(ctx, q, &ext); err != nil {
+			return err
+		}
+		r := b.resp
+		if len(ext.ToDevice) > 0 {
+			r.ToDevice = &RawEvents{Events: ext.ToDevice}
+			r.changed = true
+		}
+		if len(ext.DeviceListsChanged)+len(ext.DeviceListsLeft) > 0 {
+			r.DeviceLists = &DeviceLists{Changed: ext.DeviceListsChanged, Left: ext.DeviceListsLeft}
+			r.changed = true
+		}
+		if ext.OneTimeKeysCount != nil {
+			r.DeviceOneTimeKeysCount = ext.OneTimeKeysCount
+		}
+		if ext.UnusedFallbackKeyTypes != nil {
+			types := ext.UnusedFallbackKeyTypes
+			r.DeviceUnusedFallbackKeyTypes = &types
+		}
+	}
+	return nil
+}

@@ -1,0 +1,179 @@
+package membership
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"time"
+
+	"github.com/kabarchat/kabar/federation/event"
+	"github.com/kabarchat/kabar/federation/fedclient"
+	"github.com/kabarchat/kabar/federation/keys"
+	"github.com/kabarchat/kabar/federation/rooms"
+	"github.com/kabarchat/kabar/models/spec"
+)
+
+// Options configures the federation membership service.
+type Options struct {
+	ServerName spec.ServerName
+	Key        *keys.SigningKey
+	Ring       *keys.Ring
+	Client     *fedclient.Client
+	Rooms      *rooms.Service
+	Logger     *slog.Logger
+}
+
+// Service joins, leaves and invites across servers.
+type Service struct {
+	opts Options
+	log  *slog.Logger
+}
+
+// New builds the service.
+func New(opts Options) *Service {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Service{opts: opts, log: opts.Logger}
+}
+
+// ErrNoServer: no resident server let us join.
+var ErrNoServer = errors.New("no server could join us to the room")
+
+// makeJoinResponse is make_join's answer.
+type makeJoinResponse struct {
+	RoomVersion string          `json:"room_version"`
+	Event       json.RawMessage `json:"event"`
+}
+
+// sendJoinResponse is send_join v2's answer.
+type sendJoinResponse struct {
+	AuthChain []json.RawMessage `json:"auth_chain"`
+	State     []json.RawMessage `json:"state"`
+	Event     json.RawMessage   `json:"event"`
+}
+
+// JoinRemote joins user to a room that resident servers host, trying each
+// of servers in turn ("Joining Rooms": make_join, then send_join v2), and
+// stores the room state they return.
+func (s *Service) JoinRemote(ctx context.Context, roomID spec.RoomID, user spec.UserID, servers []spec.ServerName, content map[string]any) error {
+	var errs []error
+	for _, server := range servers {
+		if server == s.opts.ServerName {
+			continue
+		}
+		err := s.joinVia(ctx, roomID, user, server, content)
+		if err == nil {
+			return nil
+		}
+		s.log.Info("remote join failed", "room", roomID, "via", server, "err", err)
+		errs = append(errs, fmt.Errorf("via %s: %w", server, err))
+		var me *spec.Error
+		if errors.As(err, &me) && me.Status == 403 {
+			return me // refused by the room's rules: other servers would agree
+		}
+	}
+	if len(errs) == 0 {
+		return spec.NotFound("no server to join %s through", roomID)
+	}
+	return spec.NewError(502, spec.ErrUnknown, "%v: %v", ErrNoServer, errors.Join(errs...))
+}
+
+func (s *Service) joinVia(ctx context.Context, roomID spec.RoomID, user spec.UserID, server spec.ServerName, content map[string]any) error {
+	q := url.Values{}
+	for _, v := range event.StableRoomVersions() {
+		q.Add("ver", v)
+	}
+	path := "/_matrix/federation/v1/make_join/" + url.PathEscape(string(roomID)) + "/" + url.PathEscape(string(user)) + "?" + q.Encode()
+	var mj makeJoinResponse
+	if err := s.opts.Client.Do(ctx, server, "GET", path, nil, &mj); err != nil {
+		return remoteErr(err)
+	}
+	rv := event.LookupRoomVersion(mj.RoomVersion)
+	if rv == nil || rv.EventFormat == 1 {
+		return spec.NewError(400, spec.ErrIncompatibleRoomVer, "room version %q is not supported for joining", mj.RoomVersion)
+	}
+	ev, err := s.fillTemplate(rv, mj.Event, roomID, user, "join", content)
+	if err != nil {
+		return err
+	}
+	var sj sendJoinResponse
+	path = "/_matrix/federation/v2/send_join/" + url.PathEscape(string(roomID)) + "/" + url.PathEscape(ev.EventID())
+	if err := s.opts.Client.Do(ctx, server, "PUT", path, json.RawMessage(ev.JSON()), &sj); err != nil {
+		return remoteErr(err)
+	}
+	if len(sj.Event) > 0 {
+		// A restricted join comes back countersigned by the resident server.
+		signed, err := VerifyPDU(ctx, s.opts.Ring, rv, sj.Event)
+		if err != nil || signed.EventID() != ev.EventID() {
+			return spec.Forbidden("the resident server returned a different join event")
+		}
+		ev = signed
+	}
+	state, err := VerifyPDUs(ctx, s.opts.Ring, rv, sj.State)
+	if err != nil {
+		return fmt.Errorf("send_join state: %w", err)
+	}
+	chain, err := VerifyPDUs(ctx, s.opts.Ring, rv, sj.AuthChain)
+	if err != nil {
+		return fmt.Errorf("send_join auth chain: %w", err)
+	}
+	_, err = s.opts.Rooms.ImportJoin(ctx, ev, state, chain)
+	return matrixErr(err)
+}
+
+// matrixErr turns the room service's rejection into 403 M_FORBIDDEN.
+func matrixErr(err error) error {
+	var me *spec.Error
+	if err == nil || errors.As(err, &me) {
+		return err
+	}
+	if errors.Is(err, rooms.ErrRejected) {
+		return spec.Forbidden("%v", err)
+	}
+	return err
+}
+
+// fillTemplate turns a make_join/make_leave template into our signed event.
+// Only the fields the protocol lets the resident choose are taken from it;
+// room, sender, type, state key and membership are ours.
+func (s *Service) fillTemplate(rv *event.RoomVersion, raw json.RawMessage, roomID spec.RoomID, user spec.UserID, membership string, content map[string]any) (*event.Event, error) {
+	var t struct {
+		PrevEvents []string       `json:"prev_events"`
+		AuthEvents []string       `json:"auth_events"`
+		Depth      int64          `json:"depth"`
+		Content    map[string]any `json:"content"`
+	}
+	if err := json.Unmarshal(raw, &t); err != nil {
+		return nil, spec.BadJSON("bad event template: %v", err)
+	}
+	c := map[string]any{}
+	for k, v := range content {
+		c[k] = v
+	}
+	if via, ok := t.Content["join_authorised_via_users_server"]; ok && membership == "join" {
+		c["join_authorised_via_users_server"] = via
+	}
+	c["membership"] = membership
+	sk := string(user)
+	b := &event.Builder{RoomID: string(roomID), Sender: string(user), Type: "m.room.member", StateKey: &sk,
+		Content: c, PrevEvents: t.PrevEvents, AuthEvents: t.AuthEvents, Depth: t.Depth,
+		OriginServerTS: time.Now().UnixMilli()}
+	ev, err := b.Build(rv, string(s.opts.ServerName), s.opts.Key.ID, s.opts.Key.PrivateKey())
+	if err != nil {
+		return nil, event.MatrixError(err)
+	}
+	return ev, nil
+}
+
+// remoteErr passes a remote Matrix error on with its status and errcode.
+func remoteErr(err error) error {
+	var he *fedclient.HTTPError
+	if errors.As(err, &he) && he.Errcode != "" && he.Status >= 400 && he.Status < 500 {
+		return spec.NewError(he.Status, spec.Errcode(he.Errcode), "remote server: %s", he.Message)
+	}
+	return err
+}

@@ -1,0 +1,42 @@
+package receiver
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kabarchat/kabar/models/spec"
+	"github.com/kabarchat/kabar/models/store"
+)
+
+// queryProfile is GET /_matrix/federation/v1/query/profile
+// (server-server-api "Querying for information").
+func (r *Receiver) queryProfile(c echo.Context) error {
+	userID, err := spec.ParseUserID(c.QueryParam("user_id"))
+	if err != nil {
+		return spec.InvalidParam("user_id: %v", err)
+	}
+	if userID.Server() != r.opts.ServerName {
+		return spec.InvalidParam("user %s is not on this server", userID)
+	}
+	field := c.QueryParam("field")
+	if field != "" && field != "displayname" && field != "avatar_url" {
+		return spec.InvalidParam("field must be displayname or avatar_url")
+	}
+	p, err := r.opts.Store.GetProfile(c.Request().Context(), string(userID))
+	if errors.Is(err, store.ErrNotFound) {
+		return spec.NotFound("no such user")
+	}
+	if err != nil {
+		return err
+	}
+	out := map[string]string{}
+	if p.DisplayName != "" && field != "avatar_url" {
+		out["displayname"] = p.DisplayName
+	}
+	if p.AvatarURL != "" && field != "displayname" {
+		out["avatar_url"] = p.AvatarURL
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,81 @@
+// Package receiver serves the server-server API: /_matrix/key/* (public) and
+// /_matrix/federation/* (every request authenticated with X-Matrix).
+package receiver
+
+import (
+	"context"
+	"crypto/ed25519"
+	"log/slog"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/kabarchat/kabar/federation/fedclient"
+	"github.com/kabarchat/kabar/federation/keys"
+	"github.com/kabarchat/kabar/federation/rooms"
+	"github.com/kabarchat/kabar/federation/xmatrix"
+	"github.com/kabarchat/kabar/models/spec"
+	"github.com/kabarchat/kabar/models/store"
+)
+
+// Options configures the receiver.
+type Options struct {
+	ServerName spec.ServerName
+	Ring       *keys.Ring
+	Store      *store.Store
+	Rooms      *rooms.Service
+	// Client fetches missing events from the sending server.
+	Client *fedclient.Client
+	// Version is reported by GET /_matrix/federation/v1/version.
+	Version string
+	// OnOrigin is told about every authenticated origin (sender wake-up).
+	OnOrigin func(origin string)
+	Logger   *slog.Logger
+}
+
+func (r *Receiver) now() time.Time { return time.Now() }
+
+// Receiver holds the federation handlers.
+type Receiver struct {
+	opts Options
+	log  *slog.Logger
+}
+
+// New builds the receiver.
+func New(opts Options) *Receiver {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Receiver{opts: opts, log: opts.Logger}
+}
+
+// Register mounts the routes on the federation listener's Echo.
+func (r *Receiver) Register(e *echo.Echo) {
+	// Key endpoints are not authenticated: they are how keys are learned.
+	e.GET("/_matrix/key/v2/server", r.serverKeys)
+	e.GET("/_matrix/key/v2/query/:serverName", r.queryKeysGet)
+	e.POST("/_matrix/key/v2/query", r.queryKeysPost)
+	// GET /version needs no authentication (server-server-api "Server
+	// implementation").
+	e.GET("/_matrix/federation/v1/version", r.version)
+
+	g := e.Group("/_matrix/federation", xmatrix.Middleware(xmatrix.MiddlewareOptions{
+		ServerName: string(r.opts.ServerName),
+		Keys: func(ctx context.Context, server, keyID string, at int64) (ed25519.PublicKey, error) {
+			return r.opts.Ring.VerifyKey(ctx, server, keyID, at)
+		},
+		OnOrigin: r.opts.OnOrigin,
+		Logger:   r.log,
+	}))
+	g.GET("/v1/query/profile", r.queryProfile)
+	if r.opts.Rooms == nil {
+		return
+	}
+	g.GET("/v1/make_join/:roomId/:userId", r.makeMembership("join"))
+	g.PUT("/v2/send_join/:roomId/:eventId", r.sendJoin)
+	g.GET("/v1/make_leave/:roomId/:userId", r.makeMembership("leave"))
+	g.PUT("/v2/send_leave/:roomId/:eventId", r.sendLeave)
+	g.PUT("/v2/invite/:roomId/:eventId", r.invite)
+	g.PUT("/v1/send/:txnId", r.send)
+	r.registerEvents(g)
+}

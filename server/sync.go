@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/kabarchat/kabar/clientapi/clientevent"
+	clientsync "github.com/kabarchat/kabar/clientapi/sync"
+	"github.com/kabarchat/kabar/configs"
+	"github.com/kabarchat/kabar/federation/rooms"
+	"github.com/kabarchat/kabar/federation/rooms/streampos"
+	"github.com/kabarchat/kabar/models/spec"
+	"github.com/kabarchat/kabar/models/store"
+)
+
+// syncPart is the /sync machinery: the notifier the room service wakes and
+// the syncer the client API calls.
+type syncPart struct {
+	notifier *clientsync.Notifier
+	syncer   *clientsync.Syncer
+	typing   *clientsync.Typing
+}
+
+// newSync builds the syncer over the room service's event stream and the
+// side streams, which continue after the positions already stored.
+func newSync(ctx context.Context, cfg *configs.Config, st *store.Store, roomSvc *rooms.Service, n *clientsync.Notifier, ext []clientsync.ExtensionSource, log *slog.Logger) (*syncPart, error) {
+	adPos, err := st.MaxStreamPos(ctx, "account_data")
+	if err != nil {
+		return nil, err
+	}
+	rcPos, err := st.MaxStreamPos(ctx, "receipts")
+	if err != nil {
+		return nil, err
+	}
+	p := &syncPart{notifier: n}
+	// A typing change wakes the room's joined members.
+	p.typing = clientsync.NewTyping(func(roomID string) {
+		members, err := roomSvc.Members(context.Background(), spec.RoomID(roomID), "join")
+		if err != nil {
+			log.Warn("load members for typing", "room", roomID, "err", err)
+			return
+		}
+		n.Wake(members...)
+	}, nil)
+	streams := &clientsync.Streams{
+		Events:      roomSvc.Stream(),
+		AccountData: streampos.New(adPos),
+		Receipts:    streampos.New(rcPos),
+		Typing:      p.typing,
+		Extensions:  ext,
+	}
+	p.syncer, err = clientsync.New(clientsync.Options{
+		Rooms: roomSvc, Store: st, Streams: streams, Notifier: n,
+		Format:     &clientevent.Formatter{Rooms: roomSvc},
+		MaxTimeout: cfg.Sync.MaxTimeout,
+		Logger:     log.With("component", "sync"),
+	})
+	return p, err
+}
+
+// Run expires typing notifications until ctx ends.
+func (p *syncPart) Run(ctx context.Context) error { return p.typing.Run(ctx) }
