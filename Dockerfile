@@ -1,8 +1,17 @@
+# Build the web client, then the static Go binary that embeds it.
+FROM node:20-bookworm AS web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci
+COPY web/ ./
+RUN npm run build
+
 FROM golang:1.26 AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+COPY --from=web /src/web/dist/client ./web/dist/client
 RUN make build
 
 FROM gcr.io/distroless/static-debian12

@@ -16,6 +16,8 @@ import (
 	"github.com/kabarchat/kabar/e2ee"
 	"github.com/kabarchat/kabar/federation/rooms"
 	"github.com/kabarchat/kabar/models/spec"
+	"github.com/kabarchat/kabar/notifications"
+	"github.com/kabarchat/kabar/presence"
 )
 
 // Options carries what the client API needs; server fills it from the config.
@@ -58,6 +60,9 @@ type Options struct {
 	Federation RemoteMembership
 	// MessageLimiter rate-limits event sends per user; nil means unlimited.
 	MessageLimiter Limiter
+	// EphemeralOut relays local typing and read receipts to the other
+	// servers in the room (typing.go); nil: local only.
+	EphemeralOut EphemeralPublisher
 
 	// Media is the content repository; a nil Repo leaves its routes out.
 	Media MediaOptions
@@ -65,6 +70,15 @@ type Options struct {
 	// those routes unregistered. KeyBackups serves /room_keys.
 	E2EE       *e2ee.Service
 	KeyBackups KeyBackupStore
+	// Push serves push rules, pushers and /notifications; nil leaves those
+	// routes unregistered.
+	Push *notifications.Service
+	// Presence tracks presence; nil leaves its routes unregistered.
+	Presence *presence.Tracker
+
+	// UserDirectorySearchAll lists every local user in user directory
+	// searches (configs user_directory.search_all_users).
+	UserDirectorySearchAll bool
 }
 
 // Store is everything the handlers read or write straight from storage;
@@ -107,9 +121,13 @@ func (a *API) Register(e *echo.Echo) {
 		a.registerRooms(g)
 		a.registerSync(g)
 		a.registerE2EE(g)
+		a.registerPush(g)
+		a.registerPresence(g)
+		a.registerSearch(g)
 	}
 	v1 := e.Group("/_matrix/client/v1")
 	a.registerV1Rooms(v1)
+	a.registerRelations(v1)
 	v1.GET("/register/m.login.registration_token/validity", a.registrationTokenValidity)
 	if a.opts.TokenLogin {
 		v1.POST("/login/get_token", a.getLoginToken, a.requireAuth)

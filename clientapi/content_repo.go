@@ -42,7 +42,7 @@ type MediaOptions struct {
 	URLPreviews bool
 }
 
-// mediaPrefix is where upload bodies arrive; echoserver leaves their size to
+// MediaUploadPrefix is where upload bodies arrive; echoserver leaves their size to
 // these handlers (media has its own limit).
 const MediaUploadPrefix = "/_matrix/media/v3/upload"
 

@@ -15,6 +15,22 @@ import (
 type RemoteMembership interface {
 	JoinRemote(ctx context.Context, roomID spec.RoomID, user spec.UserID, servers []spec.ServerName, content map[string]any) error
 	InviteRemote(ctx context.Context, roomID spec.RoomID, inviter, invitee spec.UserID, content map[string]any) (string, error)
+	// ResolveAlias asks the alias's server for the room and its servers.
+	ResolveAlias(ctx context.Context, alias spec.RoomAlias) (spec.RoomID, []spec.ServerName, error)
+}
+
+// viaKey carries the servers a remote alias lookup named from resolveRoom
+// to the join.
+const viaKey = "federation.via"
+
+// resolveRemoteAlias looks up another server's alias over federation.
+func (a *API) resolveRemoteAlias(c echo.Context, alias spec.RoomAlias) (spec.RoomID, error) {
+	roomID, servers, err := a.opts.Federation.ResolveAlias(c.Request().Context(), alias)
+	if err != nil {
+		return "", err
+	}
+	c.Set(viaKey, servers)
+	return roomID, nil
 }
 
 // joinServers lists the servers to try for a remote join: the via and
@@ -28,6 +44,11 @@ func joinServers(c echo.Context, roomID spec.RoomID) []spec.ServerName {
 		if err == nil && !seen[s] {
 			seen[s] = true
 			out = append(out, s)
+		}
+	}
+	if servers, ok := c.Get(viaKey).([]spec.ServerName); ok {
+		for _, s := range servers {
+			add(string(s))
 		}
 	}
 	q, _ := url.ParseQuery(c.Request().URL.RawQuery)

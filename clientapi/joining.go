@@ -42,6 +42,9 @@ func (a *API) resolveRoom(c echo.Context) (spec.RoomID, error) {
 		if err != nil {
 			return "", spec.InvalidParam("invalid room alias: %v", err)
 		}
+		if alias.Server() != a.opts.ServerName && a.opts.Federation != nil {
+			return a.resolveRemoteAlias(c, alias)
+		}
 		row, err := a.opts.Rooms.Store().Alias(c.Request().Context(), string(alias))
 		if errors.Is(err, store.ErrNotFound) {
 			return "", spec.NotFound("room alias %s is not known to this server", alias)
@@ -101,8 +104,15 @@ func (a *API) join(c echo.Context, roomID spec.RoomID) error {
 		}
 		return ok(c, map[string]string{"room_id": string(roomID)})
 	}
-	_, err := a.opts.Rooms.Membership(ctx, roomID, user, user, "join", body.Reason, a.profileContent(ctx, string(user)))
+	content := a.profileContent(ctx, string(user))
+	via, err := a.restrictedJoinVia(ctx, roomID, string(user))
 	if err != nil {
+		return err
+	}
+	if via != "" {
+		content["join_authorised_via_users_server"] = via
+	}
+	if _, err := a.opts.Rooms.Membership(ctx, roomID, user, user, "join", body.Reason, content); err != nil {
 		return roomErr(err)
 	}
 	return ok(c, map[string]string{"room_id": string(roomID)})

@@ -2,6 +2,7 @@ package clientapi
 
 import (
 	"context"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -37,12 +38,17 @@ type publicRoom struct {
 	RoomType         string `json:"room_type,omitempty"`
 }
 
-// sinceToken pages by room ID: "r" + the last room ID of the previous page.
-const sinceToken = "r"
+// Pagination tokens name a room ID of the list (in room ID order): "f" +
+// ID continues with the rooms after it, "b" + ID goes back to the rooms
+// before it (list_public_rooms.yaml next_batch / prev_batch).
+const (
+	forwardToken  = "f"
+	backwardToken = "b"
+)
 
 // GET and POST /publicRooms (list_public_rooms.yaml): our directory, in room
 // ID order, filtered by generic_search_term (name, topic, alias; case
-// insensitive) and room_types.
+// insensitive) and room_types, paged both ways.
 func (a *API) publicRooms(c echo.Context) error {
 	var req publicRoomsRequest
 	if c.Request().Method == "POST" {
@@ -66,51 +72,97 @@ func (a *API) publicRooms(c echo.Context) error {
 	if req.Limit != nil && *req.Limit > 0 {
 		limit = min(*req.Limit, 500)
 	}
-	after := ""
-	if req.Since != "" {
-		var found bool
-		if after, found = strings.CutPrefix(req.Since, sinceToken); !found {
-			return spec.InvalidParam("since is not a token of this server")
-		}
-	}
-	chunk, next, err := a.collectPublicRooms(c.Request().Context(), &req, after, limit)
+	backward, from, err := parsePublicSince(req.Since)
 	if err != nil {
 		return err
 	}
-	out := map[string]any{"chunk": chunk}
-	if next != "" {
-		out["next_batch"] = sinceToken + next
+	ctx := c.Request().Context()
+	list, err := a.matchingPublicRooms(ctx, &req)
+	if err != nil {
+		return err
 	}
-	if req.Since != "" {
-		// NOTSPEC: backward paging goes back to the first page.
-		out["prev_batch"] = sinceToken
+	page, start := pagePublicRooms(list, backward, from, limit)
+	chunk := make([]publicRoom, len(page))
+	for i, r := range page {
+		if r.summary == nil {
+			s := a.publicRoomSummary(ctx, spec.RoomID(r.id))
+			r.summary = &s
+		}
+		chunk[i] = *r.summary
+	}
+	out := map[string]any{"chunk": chunk, "total_room_count_estimate": len(list)}
+	if start+len(page) < len(list) && len(page) > 0 {
+		out["next_batch"] = forwardToken + page[len(page)-1].id
+	}
+	if start > 0 && len(page) > 0 {
+		out["prev_batch"] = backwardToken + page[0].id
 	}
 	return ok(c, out)
 }
 
-func (a *API) collectPublicRooms(ctx context.Context, req *publicRoomsRequest, after string, limit int) ([]publicRoom, string, error) {
+func parsePublicSince(since string) (backward bool, from string, err error) {
+	if since == "" {
+		return false, "", nil
+	}
+	if from, ok := strings.CutPrefix(since, forwardToken); ok && from != "" {
+		return false, from, nil
+	}
+	if from, ok := strings.CutPrefix(since, backwardToken); ok && from != "" {
+		return true, from, nil
+	}
+	return false, "", spec.InvalidParam("since is not a token of this server")
+}
+
+// listedRoom is a directory room; summary is filled when the filter needed
+// it (or when the room is on the page).
+type listedRoom struct {
+	id      string
+	summary *publicRoom
+}
+
+// matchingPublicRooms lists every directory room the filter keeps, in room
+// ID order. Without a filter no summary is read (only the page's are).
+func (a *API) matchingPublicRooms(ctx context.Context, req *publicRoomsRequest) ([]listedRoom, error) {
 	term := strings.ToLower(req.Filter.GenericSearchTerm)
-	chunk := []publicRoom{}
-	for len(chunk) < limit {
-		rooms, err := a.opts.Rooms.Store().PublicRooms(ctx, after, 200)
+	filtered := term != "" || len(req.Filter.RoomTypes) > 0
+	var out []listedRoom
+	after := ""
+	for {
+		rooms, err := a.opts.Rooms.Store().PublicRooms(ctx, after, 500)
 		if err != nil {
-			return nil, "", err
+			return nil, err
 		}
 		for _, r := range rooms {
 			after = r.RoomID
+			if !filtered {
+				out = append(out, listedRoom{id: r.RoomID})
+				continue
+			}
 			pr := a.publicRoomSummary(ctx, spec.RoomID(r.RoomID))
 			if matchesPublicFilter(pr, term, req.Filter.RoomTypes) {
-				chunk = append(chunk, pr)
-				if len(chunk) == limit {
-					return chunk, after, nil
-				}
+				out = append(out, listedRoom{id: r.RoomID, summary: &pr})
 			}
 		}
-		if len(rooms) < 200 {
-			return chunk, "", nil
+		if len(rooms) < 500 {
+			return out, nil
 		}
 	}
-	return chunk, after, nil
+}
+
+// pagePublicRooms cuts one page out of the sorted list: the limit rooms
+// after from (forward) or before it (backward). start is the page's index.
+func pagePublicRooms(list []listedRoom, backward bool, from string, limit int) ([]listedRoom, int) {
+	i := sort.Search(len(list), func(i int) bool { return list[i].id > from })
+	if backward {
+		end := sort.Search(len(list), func(i int) bool { return list[i].id >= from })
+		start := max(0, end-limit)
+		return list[start:end], start
+	}
+	if from == "" {
+		i = 0
+	}
+	end := min(len(list), i+limit)
+	return list[i:end], i
 }
 
 func matchesPublicFilter(pr publicRoom, term string, types []*string) bool {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -133,7 +134,13 @@ func (a *API) receipt(ctx context.Context, roomID spec.RoomID, user, typ, eventI
 			return spec.InvalidParam("thread_id must be \"main\" or an event ID")
 		}
 	}
-	return a.opts.Sync.PutReceipt(ctx, models.Receipt{RoomID: string(roomID), Type: typ, UserID: user, ThreadID: thread, EventID: eventID})
+	if err := a.opts.Sync.PutReceipt(ctx, models.Receipt{RoomID: string(roomID), Type: typ, UserID: user, ThreadID: thread, EventID: eventID}); err != nil {
+		return err
+	}
+	if a.opts.EphemeralOut != nil {
+		a.opts.EphemeralOut.Receipt(ctx, string(roomID), user, typ, eventID, thread, time.Now().UnixMilli())
+	}
+	return nil
 }
 
 func (a *API) eventInRoom(ctx context.Context, roomID spec.RoomID, eventID string) error {

@@ -46,6 +46,9 @@ func (a *API) sendMessage(c echo.Context) error {
 	if err != nil {
 		return roomErr(err)
 	}
+	if a.opts.Presence != nil {
+		a.opts.Presence.Active(c.Request().Context(), sess.UserID) // presence.md: activity
+	}
 	return ok(c, map[string]string{"event_id": sent.EventID})
 }
 

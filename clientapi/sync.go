@@ -30,6 +30,9 @@ func (a *API) sync(c echo.Context) error {
 		return err
 	}
 	req.UserID, req.DeviceID = sess.UserID, sess.DeviceID
+	if a.opts.Presence != nil {
+		a.opts.Presence.Synced(c.Request().Context(), sess.UserID, c.QueryParam("set_presence"))
+	}
 	resp, err := a.opts.Sync.Sync(c.Request().Context(), req)
 	if errors.Is(err, clientsync.ErrTokenFromFuture) {
 		return spec.InvalidParam("since token is not valid on this server")

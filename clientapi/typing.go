@@ -1,6 +1,7 @@
 package clientapi
 
 import (
+	"context"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -43,5 +44,16 @@ func (a *API) putTyping(c echo.Context) error {
 		}
 	}
 	a.opts.Sync.SetTyping(string(roomID), string(user), timeout)
+	if a.opts.EphemeralOut != nil {
+		a.opts.EphemeralOut.Typing(c.Request().Context(), string(roomID), string(user), *body.Typing)
+	}
 	return ok(c, struct{}{})
+}
+
+// EphemeralPublisher relays a local user's typing notifications and read
+// receipts to the other servers in the room (server-server-api "Typing
+// Notifications", "Receipts"); it must not block on the network.
+type EphemeralPublisher interface {
+	Typing(ctx context.Context, roomID, userID string, typing bool)
+	Receipt(ctx context.Context, roomID, userID, receiptType, eventID, threadID string, ts int64)
 }

@@ -27,20 +27,39 @@ var Example []byte
 // Config is the whole server configuration. Every field is documented in
 // kabar.example.yaml.
 type Config struct {
-	ServerName    string       `yaml:"server_name"`
-	PublicBaseURL string       `yaml:"public_baseurl"`
-	DataDir       string       `yaml:"data_dir"`
-	Client        Client       `yaml:"client"`
-	Federation    Federation   `yaml:"federation"`
-	Database      Database     `yaml:"database"`
-	Registration  Registration `yaml:"registration"`
-	Login         Login        `yaml:"login"`
-	RateLimits    RateLimits   `yaml:"rate_limits"`
-	Rooms         Rooms        `yaml:"rooms"`
-	Sync          Sync         `yaml:"sync"`
-	Log           Log          `yaml:"log"`
-	Metrics       Metrics      `yaml:"metrics"`
-	Media         Media        `yaml:"media"`
+	ServerName    string        `yaml:"server_name"`
+	PublicBaseURL string        `yaml:"public_baseurl"`
+	DataDir       string        `yaml:"data_dir"`
+	Client        Client        `yaml:"client"`
+	Federation    Federation    `yaml:"federation"`
+	Database      Database      `yaml:"database"`
+	Registration  Registration  `yaml:"registration"`
+	Login         Login         `yaml:"login"`
+	RateLimits    RateLimits    `yaml:"rate_limits"`
+	Rooms         Rooms         `yaml:"rooms"`
+	Sync          Sync          `yaml:"sync"`
+	Log           Log           `yaml:"log"`
+	Metrics       Metrics       `yaml:"metrics"`
+	Media         Media         `yaml:"media"`
+	UserDirectory UserDirectory `yaml:"user_directory"`
+	Push          Push          `yaml:"push"`
+	Presence      Presence      `yaml:"presence"`
+}
+
+// Push configures delivery to HTTP push gateways.
+type Push struct {
+	// OutboundAllowNetworks are CIDRs push gateways may be reached at
+	// although private (tests, private deployments).
+	OutboundAllowNetworks []string `yaml:"outbound_allow_networks"`
+}
+
+// Presence configures presence (online/unavailable/offline).
+type Presence struct {
+	// Enabled tracks and sends presence; when off the endpoints still
+	// answer but nothing is tracked or sent.
+	Enabled bool `yaml:"enabled"`
+	// IdleTimeout turns an online user without activity unavailable.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
 }
 
 type Client struct {
@@ -59,6 +78,16 @@ type Federation struct {
 	// AllowPrivateAddresses lets outbound federation reach loopback and
 	// private networks (tests, private deployments).
 	AllowPrivateAddresses bool `yaml:"allow_private_addresses"`
+	// KeyNotaries are servers asked for other servers' signing keys when a
+	// server cannot be asked directly.
+	KeyNotaries []string `yaml:"key_notaries"`
+	// RetryMin and RetryMax bound the exponential backoff of delivery to
+	// an unreachable server.
+	RetryMin time.Duration `yaml:"retry_min"`
+	RetryMax time.Duration `yaml:"retry_max"`
+	// CatchUpAfter is how many events may wait for one server; beyond it
+	// only each room's latest is sent and the server fetches the gap.
+	CatchUpAfter int `yaml:"catch_up_after"`
 }
 
 type Database struct {
@@ -123,6 +152,13 @@ type Sync struct {
 	MaxTimeout time.Duration `yaml:"max_timeout"`
 }
 
+// UserDirectory configures POST /user_directory/search.
+type UserDirectory struct {
+	// SearchAllUsers lists every local user; otherwise only users who share
+	// a room with the searcher or are in a public room.
+	SearchAllUsers bool `yaml:"search_all_users"`
+}
+
 type Log struct {
 	Level  string `yaml:"level"`
 	Format string `yaml:"format"`
@@ -185,12 +221,14 @@ func Default() *Config {
 			Registration: RateLimit{PerSecond: 0.2, Burst: 5},
 			Message:      RateLimit{PerSecond: 10, Burst: 50},
 		},
-		Rooms:   Rooms{DefaultVersion: "12"},
-		Sync:    Sync{MaxTimeout: 2 * time.Minute},
-		Log:     Log{Level: "info", Format: "text"},
-		Metrics: Metrics{Enabled: true},
+		Rooms:    Rooms{DefaultVersion: "12"},
+		Sync:     Sync{MaxTimeout: 2 * time.Minute},
+		Presence: Presence{Enabled: true, IdleTimeout: 5 * time.Minute},
+		Log:      Log{Level: "info", Format: "text"},
+		Metrics:  Metrics{Enabled: true},
 		Media: Media{MaxUploadBytes: 100 << 20, LegacyUnauthenticated: MediaLegacyFreeze, URLPreviews: true,
 			RemoteCacheRetention: 30 * 24 * time.Hour, MaxThumbnailPixels: 40_000_000},
+		Federation: Federation{RetryMin: 2 * time.Second, RetryMax: time.Hour, CatchUpAfter: 1000},
 	}
 }
 
@@ -291,6 +329,17 @@ func (c *Config) Validate() error {
 		}
 		if (c.Federation.TLSCert == "") != (c.Federation.TLSKey == "") {
 			bad("federation: tls_cert and tls_key must be set together")
+		}
+	}
+	if c.Federation.RetryMin <= 0 || c.Federation.RetryMax < c.Federation.RetryMin {
+		bad("federation: retry_min must be positive and at most retry_max")
+	}
+	if c.Federation.CatchUpAfter < 1 {
+		bad("federation.catch_up_after %d: must be at least 1", c.Federation.CatchUpAfter)
+	}
+	for _, n := range c.Federation.KeyNotaries {
+		if strings.TrimSpace(n) == "" || strings.ContainsAny(n, "/ ") {
+			bad("federation.key_notaries: %q is not a server name", n)
 		}
 	}
 	if c.Client.MaxRequestBytes < 1024 {

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/kabarchat/kabar/models"
 )
 
@@ -25,11 +27,20 @@ func (k *Kick) Notify(int64, []string) {
 	}
 }
 
-// Run follows the event stream and records a device-list entry for every
-// join to or departure from an encrypted room, so the members' clients
-// start or stop tracking each other's devices (end_to_end_encryption.md
-// "Tracking the device list for a user"). It returns when ctx ends.
+// Run runs the membership watcher and the remote device-list resync worker
+// until ctx ends.
 func (s *Service) Run(ctx context.Context) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s.runResync(ctx) })
+	g.Go(func() error { return s.watchMemberships(ctx) })
+	return g.Wait()
+}
+
+// watchMemberships follows the event stream and records a device-list entry
+// for every join to or departure from an encrypted room, so the members'
+// clients start or stop tracking each other's devices
+// (end_to_end_encryption.md "Tracking the device list for a user").
+func (s *Service) watchMemberships(ctx context.Context) error {
 	if s.opts.Events == nil || s.opts.Kick == nil {
 		<-ctx.Done()
 		return nil

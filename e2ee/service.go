@@ -39,6 +39,9 @@ type Outbox interface {
 type Remote interface {
 	QueryKeys(ctx context.Context, server spec.ServerName, deviceKeys map[string][]string) (*QueryResponse, error)
 	ClaimKeys(ctx context.Context, server spec.ServerName, oneTimeKeys map[string]map[string]string) (map[string]map[string]map[string]json.RawMessage, error)
+	// UserDevices fetches a remote user's whole device list
+	// (server-server-api "GET /_matrix/federation/v1/user/devices/{userId}").
+	UserDevices(ctx context.Context, server spec.ServerName, userID string) (*RemoteDevices, error)
 }
 
 // Options configures the service.
@@ -68,6 +71,9 @@ type Service struct {
 	// toDevice and deviceLists are the two side streams /sync tracks.
 	toDevice    *streampos.Allocator
 	deviceLists *streampos.Allocator
+	// resync carries remote users whose device lists had a gap to the
+	// resync worker (remote_lists.go).
+	resync chan string
 }
 
 // New builds the service; its streams continue after the stored positions.
@@ -102,7 +108,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		return nil, err
 	}
 	return &Service{opts: opts, st: opts.Store, log: opts.Logger,
-		toDevice: streampos.New(td), deviceLists: streampos.New(dl)}, nil
+		toDevice: streampos.New(td), deviceLists: streampos.New(dl), resync: make(chan string, 256)}, nil
 }
 
 // isLocal reports whether a user ID belongs to this server.
@@ -130,7 +136,7 @@ type NopNotifier struct{}
 
 func (NopNotifier) Wake(...string) {}
 
-// NopOutbox drops EDUs: federation is not wired yet.
+// NopOutbox drops EDUs (a server without federation).
 type NopOutbox struct{}
 
 func (NopOutbox) SendEDU(context.Context, string, json.RawMessage, []spec.ServerName) error {
@@ -138,7 +144,7 @@ func (NopOutbox) SendEDU(context.Context, string, json.RawMessage, []spec.Server
 }
 
 // NoRemote fails every remote request, so remote servers show up in
-// "failures" until federation is wired.
+// "failures" (a server without federation).
 type NoRemote struct{}
 
 var errNoFederation = errors.New("federation is not available")
@@ -148,6 +154,10 @@ func (NoRemote) QueryKeys(context.Context, spec.ServerName, map[string][]string)
 }
 
 func (NoRemote) ClaimKeys(context.Context, spec.ServerName, map[string]map[string]string) (map[string]map[string]map[string]json.RawMessage, error) {
+	return nil, errNoFederation
+}
+
+func (NoRemote) UserDevices(context.Context, spec.ServerName, string) (*RemoteDevices, error) {
 	return nil, errNoFederation
 }
 

@@ -104,8 +104,10 @@ func (r *Repo) secondPart(ctx context.Context, resp *http.Response) (*mediaPart,
 	if err != nil {
 		return nil, nil, bad("no metadata part")
 	}
-	if _, err := io.Copy(io.Discard, io.LimitReader(meta, maxMetadataPart)); err != nil {
-		return nil, nil, bad("metadata part")
+	// Read to its end, bounded: moving to the next part would otherwise read
+	// an endless metadata part forever.
+	if n, err := io.Copy(io.Discard, io.LimitReader(meta, maxMetadataPart+1)); err != nil || n > maxMetadataPart {
+		return nil, nil, bad("metadata part unreadable or too large")
 	}
 	content, err := mr.NextPart()
 	if err != nil {

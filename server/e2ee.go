@@ -7,6 +7,7 @@ import (
 	"github.com/kabarchat/kabar/clientapi"
 	clientsync "github.com/kabarchat/kabar/clientapi/sync"
 	"github.com/kabarchat/kabar/e2ee"
+	"github.com/kabarchat/kabar/federation/ephemeral"
 	"github.com/kabarchat/kabar/federation/rooms"
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
@@ -22,12 +23,13 @@ func (ns roomNotifiers) Notify(pos int64, users []string) {
 	}
 }
 
-// newE2EE builds the key server. Federation hooks (Outbox, Remote) stay
-// no-ops until the federation sender and client are wired.
+// newE2EE builds the key server; its EDUs go out through the federation
+// sender and remote key requests through the federation client.
 func newE2EE(ctx context.Context, serverName spec.ServerName, st *store.Store, roomSvc *rooms.Service,
-	kick *e2ee.Kick, n *clientsync.Notifier, log *slog.Logger) (*e2ee.Service, []clientsync.ExtensionSource, error) {
+	kick *e2ee.Kick, n *clientsync.Notifier, fed *federationPart, log *slog.Logger) (*e2ee.Service, []clientsync.ExtensionSource, error) {
 	svc, err := e2ee.New(ctx, e2ee.Options{
 		Store: st, ServerName: serverName, Events: roomSvc.Stream(), Kick: kick, Notifier: n,
+		Outbox: ephemeral.Outbox{Queue: fed.sender}, Remote: ephemeral.KeyClient{Client: fed.client},
 		Logger: log.With("component", "e2ee"),
 	})
 	if err != nil {

@@ -60,8 +60,17 @@ func newFederation(cfg *configs.Config, serverName spec.ServerName, st *store.St
 	if err != nil {
 		return nil, err
 	}
-	ring := keys.NewRing(keys.RingOptions{Store: st, Transport: client, ServerName: string(serverName), Key: key, Logger: log})
-	snd := sender.New(sender.Options{Store: st, Client: client, ServerName: serverName, Logger: log})
+	var notaries []keys.Notary
+	for _, n := range cfg.Federation.KeyNotaries {
+		if _, err := spec.ParseServerName(n); err != nil {
+			return nil, fmt.Errorf("federation.key_notaries: %w", err)
+		}
+		notaries = append(notaries, keys.Notary{ServerName: n})
+	}
+	ring := keys.NewRing(keys.RingOptions{Store: st, Transport: client, ServerName: string(serverName), Key: key,
+		Notaries: notaries, Logger: log})
+	snd := sender.New(sender.Options{Store: st, Client: client, ServerName: serverName, Logger: log,
+		MinBackoff: cfg.Federation.RetryMin, MaxBackoff: cfg.Federation.RetryMax, CatchUpAfter: cfg.Federation.CatchUpAfter})
 	f := &federationPart{serverName: serverName, key: key, store: st, client: client, ring: ring, sender: snd, log: log}
 	if cfg.Federation.Listen == "" {
 		return f, nil
@@ -88,10 +97,12 @@ func newFederation(cfg *configs.Config, serverName spec.ServerName, st *store.St
 
 // attach connects the room service: the receiver's handlers and the
 // membership service the client API uses for remote joins and invites.
-func (f *federationPart) attach(roomSvc *rooms.Service) *membership.Service {
+func (f *federationPart) attach(roomSvc *rooms.Service, edus eduSinks) *membership.Service {
 	if f.echo != nil {
-		f.receiver = receiver.New(receiver.Options{ServerName: f.serverName, Ring: f.ring, Store: f.store, Rooms: roomSvc,
-			Client: f.client, Version: Version, OnOrigin: f.sender.Wake, Logger: f.log})
+		opts := receiver.Options{ServerName: f.serverName, Ring: f.ring, Store: f.store, Rooms: roomSvc,
+			Client: f.client, Version: Version, OnOrigin: f.sender.Wake, Logger: f.log}
+		edus.options(&opts)
+		f.receiver = receiver.New(opts)
 		f.receiver.Register(f.echo)
 	}
 	return membership.New(membership.Options{ServerName: f.serverName, Key: f.key, Ring: f.ring,

@@ -23,6 +23,7 @@ import (
 	"github.com/kabarchat/kabar/media"
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
+	"github.com/kabarchat/kabar/notifications"
 	"github.com/kabarchat/kabar/web"
 )
 
@@ -33,6 +34,7 @@ type server struct {
 	store    *store.Store
 	rooms    *rooms.Service
 	sync     *syncPart
+	push     *pushPart
 	keys     *e2ee.Service
 	fed      *federationPart
 	media    *media.Repo
@@ -78,27 +80,38 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 	}
 	notifier := clientsync.NewNotifier()
 	keysKick := e2ee.NewKick()
+	pushKick := notifications.NewKick()
 	fed, err := newFederation(cfg, serverName, st, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	roomSvc, err := newRooms(ctx, cfg, serverName, st, roomNotifiers{notifier, keysKick}, fed.sender, log)
+	roomSvc, err := newRooms(ctx, cfg, serverName, st, roomNotifiers{notifier, keysKick, pushKick}, fed.sender, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	fedMembership := fed.attach(roomSvc)
-	keys, keysSync, err := newE2EE(ctx, serverName, st, roomSvc, keysKick, notifier, log)
+	keys, keysSync, err := newE2EE(ctx, serverName, st, roomSvc, keysKick, notifier, fed, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	syncP, err := newSync(ctx, cfg, st, roomSvc, notifier, keysSync, log)
+	var syncP *syncPart
+	putAccountData := func(ctx context.Context, userID, typ, content string) error {
+		return syncP.syncer.PutAccountData(ctx, userID, "", typ, content)
+	}
+	pushSvc, err := newPush(cfg, serverName, st, roomSvc, pushKick, putAccountData, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
+	pushP := &pushPart{notes: pushSvc, presence: newPresence(cfg, st, notifier)}
+	syncP, err = newSync(ctx, cfg, st, roomSvc, notifier, append(keysSync, pushP.presence), pushSvc, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	fedMembership := fed.attach(roomSvc, eduSinks{keys: keys, sync: syncP.syncer, presence: pushP.presence, store: st})
 	mediaRepo, mediaOpts, err := newMedia(cfg, serverName, st, fed.client, log)
 	if err != nil {
 		st.Close()
@@ -111,9 +124,13 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		Media:                    mediaOpts,
 		Rooms:                    roomSvc,
 		Federation:               fedMembership,
+		EphemeralOut:             fed.publisher(roomSvc, log),
 		Sync:                     syncP.syncer,
+		Push:                     pushSvc,
+		Presence:                 pushP.presence,
 		E2EE:                     keys,
 		KeyBackups:               st,
+		UserDirectorySearchAll:   cfg.UserDirectory.SearchAllUsers,
 		MessageLimiter:           limits.Message,
 		ServerName:               serverName,
 		PublicBaseURL:            baseURL,
@@ -149,7 +166,7 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		st.Close()
 		return nil, fmt.Errorf("listen on client.listen %s: %w", cfg.Client.Listen, err)
 	}
-	return &server{cfg: cfg, log: log, store: st, rooms: roomSvc, sync: syncP, keys: keys, fed: fed, media: mediaRepo, client: e, clientLn: ln, Ready: make(chan struct{})}, nil
+	return &server{cfg: cfg, log: log, store: st, rooms: roomSvc, sync: syncP, push: pushP, keys: keys, fed: fed, media: mediaRepo, client: e, clientLn: ln, Ready: make(chan struct{})}, nil
 }
 
 // newRooms loads (or creates) the signing key and builds the room service;
@@ -184,6 +201,7 @@ func (s *server) Run(ctx context.Context) error {
 	}
 	g.Go(func() error { return s.rooms.Run(ctx) })
 	g.Go(func() error { return s.sync.Run(ctx) })
+	g.Go(func() error { return s.push.Run(ctx) })
 	g.Go(func() error { return s.keys.Run(ctx) })
 	g.Go(func() error { return s.fed.Run(ctx) })
 	g.Go(func() error { return s.media.Run(ctx) })

@@ -23,7 +23,7 @@ type syncPart struct {
 
 // newSync builds the syncer over the room service's event stream and the
 // side streams, which continue after the positions already stored.
-func newSync(ctx context.Context, cfg *configs.Config, st *store.Store, roomSvc *rooms.Service, n *clientsync.Notifier, ext []clientsync.ExtensionSource, log *slog.Logger) (*syncPart, error) {
+func newSync(ctx context.Context, cfg *configs.Config, st *store.Store, roomSvc *rooms.Service, n *clientsync.Notifier, ext []clientsync.ExtensionSource, unread clientsync.UnreadSource, log *slog.Logger) (*syncPart, error) {
 	adPos, err := st.MaxStreamPos(ctx, "account_data")
 	if err != nil {
 		return nil, err
@@ -51,8 +51,9 @@ func newSync(ctx context.Context, cfg *configs.Config, st *store.Store, roomSvc 
 	}
 	p.syncer, err = clientsync.New(clientsync.Options{
 		Rooms: roomSvc, Store: st, Streams: streams, Notifier: n,
-		Format:     &clientevent.Formatter{Rooms: roomSvc},
+		Format:     &clientevent.Formatter{Rooms: roomSvc, Bundles: clientevent.NewBundleCache()},
 		MaxTimeout: cfg.Sync.MaxTimeout,
+		Unread:     unread,
 		Logger:     log.With("component", "sync"),
 	})
 	return p, err

@@ -37,6 +37,8 @@ type Unsigned struct {
 	Age             int64  `json:"age"`
 	TransactionID   string `json:"transaction_id,omitempty"`
 	RedactedBecause *Event `json:"redacted_because,omitempty"`
+	// Relations are the bundled aggregations (aggregations.go).
+	Relations *Relations `json:"m.relations,omitempty"`
 }
 
 // Viewer is who the events are formatted for: transaction_id only goes to
@@ -51,6 +53,8 @@ type Formatter struct {
 	Rooms *rooms.Service
 	// Now is the clock for unsigned.age; time.Now if nil.
 	Now func() time.Time
+	// Bundles shares the aggregation reads between requests (nil: none).
+	Bundles *BundleCache
 }
 
 // One formats a single parsed event with its stored row.
@@ -104,6 +108,9 @@ func (f *Formatter) Many(ctx context.Context, v Viewer, evs []*event.Event, rows
 		if rb, ok := because[rows[i].RedactedBy]; ok {
 			out[i].Unsigned.RedactedBecause = rb
 		}
+	}
+	if err := f.bundle(ctx, v, rows, out); err != nil {
+		return nil, fmt.Errorf("bundle aggregations: %w", err)
 	}
 	return out, nil
 }

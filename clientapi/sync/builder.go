@@ -33,6 +33,10 @@ func accountEvent(typ, content string) json.RawMessage {
 // accountData fills the top-level account_data and collects the per-room
 // entries changed since the token (client-server-api "Client Config").
 func (b *builder) accountData(ctx context.Context) error {
+	b.roomData = map[string][]json.RawMessage{}
+	if b.since[StreamAccountData] >= b.now[StreamAccountData] {
+		return nil // nothing in the range: no query
+	}
 	rows, err := b.s.st.AccountDataSince(ctx, b.req.UserID, b.since[StreamAccountData], b.now[StreamAccountData])
 	if err != nil {
 		return err
@@ -98,9 +102,14 @@ func (b *builder) rooms(ctx context.Context) error {
 // changedRooms merges the rooms with new events with those whose account
 // data or ephemeral state changed.
 func (b *builder) changedRooms(ctx context.Context) ([]store.RoomMembership, error) {
-	rows, err := b.s.st.ChangedRooms(ctx, b.req.UserID, b.since[StreamEvents], b.now[StreamEvents])
+	rows, shared, err := b.changedRoomsShared(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if !shared {
+		if rows, err = b.s.st.ChangedRooms(ctx, b.req.UserID, b.since[StreamEvents], b.now[StreamEvents]); err != nil {
+			return nil, err
+		}
 	}
 	seen := map[string]bool{}
 	for _, r := range rows {

@@ -8,9 +8,13 @@ import (
 // ephemeralRooms lists the user's joined rooms whose ephemeral events
 // (receipts, typing) changed since the token.
 func (b *builder) ephemeralRooms(ctx context.Context) ([]string, error) {
-	receipts, err := b.s.st.ReceiptRooms(ctx, b.req.UserID, b.since[StreamReceipts], b.now[StreamReceipts])
-	if err != nil {
-		return nil, err
+	var receipts []string
+	var err error
+	if b.since[StreamReceipts] < b.now[StreamReceipts] {
+		receipts, err = b.s.st.ReceiptRooms(ctx, b.req.UserID, b.since[StreamReceipts], b.now[StreamReceipts])
+		if err != nil {
+			return nil, err
+		}
 	}
 	t := b.s.opts.Streams.Typing
 	if t == nil {

@@ -8,7 +8,7 @@ import (
 // ExtensionSource adds a side stream owned by another area to /sync: the
 // end-to-end encryption service contributes to-device messages
 // (client-server-api "Send-to-Device messaging") and device list changes
-// and key counts ("End-to-End Encryption"). It owns its storage and wakes
+// and key counts ("End-to-End Encryption"); presence fills its slot. It owns its storage and wakes
 // users through Notifier.Wake after a change is readable.
 type ExtensionSource interface {
 	// Stream is the token slot the source advances: StreamToDevice or StreamDeviceLists.
@@ -42,4 +42,6 @@ type Extensions struct {
 	// UnusedFallbackKeyTypes lists the algorithms with an unused fallback
 	// key; nil when the source does not report it.
 	UnusedFallbackKeyTypes []string
+	// Presence are m.presence events (the presence source, StreamPresence).
+	Presence []json.RawMessage
 }

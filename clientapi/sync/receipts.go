@@ -48,7 +48,7 @@ func (s *Syncer) wakeRoom(ctx context.Context, roomID, userID string, onlyUser b
 // receiptEvent builds the room's m.receipt event from the changed
 // receipts, leaving out other users' private receipts.
 func (b *builder) receiptEvent(ctx context.Context, roomID string) (json.RawMessage, error) {
-	rows, err := b.s.st.ReceiptsSince(ctx, roomID, b.since[StreamReceipts], b.now[StreamReceipts])
+	rows, err := b.receiptsSince(ctx, roomID)
 	if err != nil || len(rows) == 0 {
 		return nil, err
 	}

@@ -26,7 +26,7 @@ type timelineSlice struct {
 // Events at or after visibleFrom are known visible (the user was joined).
 func (b *builder) readTimeline(ctx context.Context, roomID string, from, to, visibleFrom int64) (timelineSlice, error) {
 	limit := min(max(b.req.Filter.RoomPart().TimelineFilter().LimitOr(defaultTimelineLimit), 1), maxTimelineLimit)
-	rows, err := b.s.st.RoomTimelineTail(ctx, roomID, from, to, limit+1)
+	rows, err := b.timelineTail(ctx, roomID, from, to, limit+1)
 	if err != nil {
 		return timelineSlice{}, err
 	}

@@ -11,7 +11,7 @@ import (
 // joinedRoom adds rooms.join.{roomId}. A room joined after the token is
 // sent like on an initial sync: full state and the latest timeline.
 func (b *builder) joinedRoom(ctx context.Context, roomID string) error {
-	member, err := b.memberEvent(ctx, roomID)
+	member, err := b.memberPos(ctx, roomID)
 	if err != nil {
 		return err
 	}
@@ -51,6 +51,9 @@ func (b *builder) joinedRoom(ctx context.Context, roomID string) error {
 	}
 	if len(data) > 0 {
 		jr.AccountData = &RawEvents{Events: data}
+	}
+	if err := b.unread(ctx, roomID, jr); err != nil {
+		return err
 	}
 	if full || hasMember(shown) || hasMember(state) {
 		if jr.Summary, err = b.summary(ctx, roomID); err != nil {

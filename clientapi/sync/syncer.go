@@ -21,6 +21,8 @@ type Options struct {
 	// MaxTimeout clamps the long-poll timeout a client asks for.
 	MaxTimeout time.Duration
 	Logger     *slog.Logger
+	// Unread supplies unread_notifications; nil leaves them out.
+	Unread UnreadSource
 }
 
 // Syncer answers /sync requests.
@@ -29,6 +31,8 @@ type Syncer struct {
 	st    *store.Store
 	state *store.StateCache
 	log   *slog.Logger
+	// shared are the reads woken requests share (shared.go).
+	shared *shared
 }
 
 // New builds a Syncer.
@@ -42,7 +46,8 @@ func New(opts Options) (*Syncer, error) {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Syncer{opts: opts, st: opts.Store, state: store.NewStateCache(4096), log: opts.Logger}, nil
+	return &Syncer{opts: opts, st: opts.Store, state: store.NewStateCache(4096), log: opts.Logger,
+		shared: newShared()}, nil
 }
 
 // Request is one /sync call, parsed and authorized.
@@ -107,6 +112,7 @@ func (s *Syncer) Sync(ctx context.Context, req Request) (*Response, error) {
 func (s *Syncer) build(ctx context.Context, req Request, since, now Token) (*Response, error) {
 	resp := &Response{NextBatch: now.String(), next: now}
 	b := &builder{s: s, req: req, since: since, now: now, resp: resp, initial: req.Since == nil}
+	b.waitUnread(ctx)
 	if err := b.accountData(ctx); err != nil {
 		return nil, err
 	}
@@ -131,6 +137,10 @@ func (b *builder) extensions(ctx context.Context) error {
 		r := b.resp
 		if len(ext.ToDevice) > 0 {
 			r.ToDevice = &RawEvents{Events: ext.ToDevice}
+			r.changed = true
+		}
+		if len(ext.Presence) > 0 {
+			r.Presence = &RawEvents{Events: ext.Presence}
 			r.changed = true
 		}
 		if len(ext.DeviceListsChanged)+len(ext.DeviceListsLeft) > 0 {

@@ -40,6 +40,15 @@ func Decode(data []byte) (any, error) { return decode(data, false) }
 // fully compliant" (appendices, "Canonical JSON" warning): integers outside
 // the safe range are kept as json.Number holding their exact digits.
 // Fractions are still refused.
+//
+// NOTSPEC: the appendix's warning says servers SHOULD handle such
+// non-compliant JSON "where possible", and v6 names floats as what older
+// versions allowed. We keep refusing true fractions (1.5) in v1-5 too: the
+// appendix defines no canonical form for a float ("Float values are not
+// permitted by this encoding"), so the content hash and signatures of such
+// an event cannot be recomputed the way its origin computed them, and we
+// would act on a value we did not verify. Integral spellings (2.0, 1e10)
+// are accepted as integers, like in Decode.
 func DecodeCompat(data []byte) (any, error) { return decode(data, true) }
 
 func decode(data []byte, compat bool) (any, error) {

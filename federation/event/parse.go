@@ -43,6 +43,8 @@ func Parse(rv *RoomVersion, data []byte) (*Event, error) {
 
 // decodeFor applies the version's number rules: room versions before 6 may
 // carry integers outside the canonical range (appendices, "Canonical JSON").
+// Floats stay refused in every version (NOTSPEC, see
+// canonicaljson.DecodeCompat for why).
 func decodeFor(rv *RoomVersion, data []byte) (any, error) {
 	if rv.StrictCanonicalJSON {
 		return canonicaljson.Decode(data)

@@ -21,6 +21,12 @@ func VerifyPDU(ctx context.Context, ring *keys.Ring, rv *event.RoomVersion, raw 
 	if err != nil {
 		return nil, event.MatrixError(err)
 	}
+	return VerifyParsed(ctx, ring, ev)
+}
+
+// VerifyParsed is VerifyPDU for an event already parsed (so a caller can
+// report the failure under the event's ID).
+func VerifyParsed(ctx context.Context, ring *keys.Ring, ev *event.Event) (*event.Event, error) {
 	if err := ev.VerifySignatures(ring.Lookup(ctx)); err != nil {
 		return nil, spec.Forbidden("event %s: %v", ev.EventID(), err)
 	}

@@ -31,11 +31,14 @@ func (r *Receiver) registerEvents(g *echo.Group) {
 	g.GET("/v1/backfill/:roomId", r.backfill)
 }
 
-// serverInRoom is the access check of the read endpoints: the requesting
-// server must have a joined member in the room. NOTSPEC-light: the spec
+// serverInRoom is the access check of the read endpoints: the server ACL,
+// then the requesting server must have a joined member in the room. NOTSPEC-light: the spec
 // asks for history visibility at each event; this checks membership at the
 // current state, which is stricter for servers that left.
 func (r *Receiver) serverInRoom(ctx context.Context, roomID string, origin spec.ServerName) error {
+	if err := r.checkACL(ctx, roomID, origin); err != nil {
+		return err
+	}
 	members, err := r.opts.Store.MembersWith(ctx, roomID, "join")
 	if err != nil {
 		return err

@@ -38,6 +38,9 @@ func (r *Receiver) invite(c echo.Context) error {
 		return e
 	}
 	ctx := c.Request().Context()
+	if err := r.checkACL(ctx, string(roomID), xmatrix.Origin(c)); err != nil {
+		return err
+	}
 	ev, err := r.checkPDU(ctx, rv, req.Event)
 	if err != nil {
 		return err

@@ -33,6 +33,9 @@ func (r *Receiver) makeMembership(membership string) echo.HandlerFunc {
 		if err != nil {
 			return roomErr(err)
 		}
+		if err := r.checkACL(ctx, string(roomID), xmatrix.Origin(c)); err != nil {
+			return err
+		}
 		// make_join: without ver the joining server only supports v1.
 		if membership == "join" {
 			vers := c.QueryParams()["ver"]
@@ -125,6 +128,9 @@ func (r *Receiver) acceptMembership(c echo.Context, membership string) (*event.E
 	if err != nil {
 		return nil, roomErr(err)
 	}
+	if err := r.checkACL(ctx, string(roomID), xmatrix.Origin(c)); err != nil {
+		return nil, err
+	}
 	var raw json.RawMessage
 	if err := echoserver.BindJSON(c, &raw); err != nil {
 		return nil, err
@@ -136,7 +142,9 @@ func (r *Receiver) acceptMembership(c echo.Context, membership string) (*event.E
 	if err := checkMembershipEvent(ev, roomID, c.Param("eventId"), xmatrix.Origin(c), membership); err != nil {
 		return nil, err
 	}
-	acc, err := r.opts.Rooms.AcceptRemote(ctx, ev)
+	// The resident server relays the join or leave to the room's other
+	// servers ("Joining Rooms", "Leaving Rooms").
+	acc, err := r.opts.Rooms.AcceptRelayed(ctx, ev)
 	if err != nil {
 		return nil, roomErr(err)
 	}

@@ -40,3 +40,33 @@ func (r *Receiver) queryProfile(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, out)
 }
+
+// queryDirectory is GET /_matrix/federation/v1/query/directory: one of our
+// aliases and the servers in its room ("Querying for information").
+func (r *Receiver) queryDirectory(c echo.Context) error {
+	alias, err := spec.ParseRoomAlias(c.QueryParam("room_alias"))
+	if err != nil {
+		return spec.InvalidParam("room_alias: %v", err)
+	}
+	ctx := c.Request().Context()
+	row, err := r.opts.Store.Alias(ctx, string(alias))
+	if errors.Is(err, store.ErrNotFound) {
+		return spec.NotFound("room alias %s not found", alias)
+	}
+	if err != nil {
+		return err
+	}
+	members, err := r.opts.Store.MembersWith(ctx, row.RoomID, "join")
+	if err != nil {
+		return err
+	}
+	servers := []string{string(r.opts.ServerName)}
+	seen := map[spec.ServerName]bool{r.opts.ServerName: true}
+	for _, m := range members {
+		if s := spec.UserID(m).Server(); !seen[s] {
+			seen[s] = true
+			servers = append(servers, string(s))
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"room_id": row.RoomID, "servers": servers})
+}

@@ -30,7 +30,12 @@ type Options struct {
 	Version string
 	// OnOrigin is told about every authenticated origin (sender wake-up).
 	OnOrigin func(origin string)
-	Logger   *slog.Logger
+	// Keys, Ephemeral and Presence take the EDUs of /send (edu.go); Keys
+	// also answers /user/* (user.go). Nil ones drop their EDUs.
+	Keys      KeyServer
+	Ephemeral Ephemeral
+	Presence  Presence
+	Logger    *slog.Logger
 }
 
 func (r *Receiver) now() time.Time { return time.Now() }
@@ -68,6 +73,8 @@ func (r *Receiver) Register(e *echo.Echo) {
 		Logger:   r.log,
 	}))
 	g.GET("/v1/query/profile", r.queryProfile)
+	g.GET("/v1/query/directory", r.queryDirectory)
+	r.registerUser(g)
 	if r.opts.Rooms == nil {
 		return
 	}

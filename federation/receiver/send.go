@@ -9,6 +9,8 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/kabarchat/kabar/echoserver"
+	"github.com/kabarchat/kabar/federation/event"
+	"github.com/kabarchat/kabar/federation/membership"
 	"github.com/kabarchat/kabar/federation/xmatrix"
 	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
@@ -67,9 +69,7 @@ func (r *Receiver) send(c echo.Context) error {
 			results[id] = pduResult{Error: publicReason(err)}
 		}
 	}
-	// EDUs (typing, receipts, presence, device lists, to-device) are not
-	// processed yet; the transaction still succeeds, as the spec allows
-	// ignoring unknown EDU types.
+	r.receiveEDUs(ctx, origin, txn.EDUs)
 	body, err := json.Marshal(map[string]any{"pdus": results})
 	if err != nil {
 		return err
@@ -97,9 +97,16 @@ func (r *Receiver) receivePDU(ctx context.Context, origin spec.ServerName, raw j
 		// until the /send path can learn room versions of unknown rooms.
 		return "", err
 	}
-	ev, err := r.checkPDU(ctx, rv, raw)
+	parsed, err := event.Parse(rv, raw)
 	if err != nil {
 		return "", err
+	}
+	if err := r.checkACL(ctx, head.RoomID, origin); err != nil {
+		return parsed.EventID(), err
+	}
+	ev, err := membership.VerifyParsed(ctx, r.opts.Ring, parsed)
+	if err != nil {
+		return parsed.EventID(), err
 	}
 	if err := r.acceptWithGaps(ctx, origin, ev); err != nil {
 		return ev.EventID(), roomErr(err)

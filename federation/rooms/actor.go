@@ -18,6 +18,9 @@ type request struct {
 	// remote is a remote server's event to accept (inbound.go, owned by the
 	// federation area); proto and txn are unused then.
 	remote *event.Event
+	// forward: we relay the remote event to the room's other servers (a
+	// send_join/send_leave we answered as the resident server).
+	forward bool
 	done   chan *result
 }
 

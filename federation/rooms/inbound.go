@@ -34,7 +34,20 @@ var ErrRejected = errors.New("event rejected")
 // last check fails. The caller has already checked format, signatures and
 // content hash (steps 1-3).
 func (s *Service) AcceptRemote(ctx context.Context, ev *event.Event) (Accepted, error) {
-	res, err := s.submit(ctx, ev.RoomID(), &request{remote: ev})
+	return s.accept(ctx, &request{remote: ev})
+}
+
+// AcceptRelayed is AcceptRemote for an event handed to us to pass on: a
+// join, leave or knock sent through send_join/send_leave/send_knock, which
+// the resident server sends to the other servers in the room
+// (server-server-api "Joining Rooms": "the resident server ... sends the
+// event to other servers").
+func (s *Service) AcceptRelayed(ctx context.Context, ev *event.Event) (Accepted, error) {
+	return s.accept(ctx, &request{remote: ev, forward: true})
+}
+
+func (s *Service) accept(ctx context.Context, req *request) (Accepted, error) {
+	res, err := s.submit(ctx, req.remote.RoomID(), req)
 	if err != nil {
 		return Accepted{}, err
 	}
@@ -51,7 +64,7 @@ func (a *actor) processSplit(ctx context.Context, reqs []*request) bool {
 		if i > 0 {
 			a.process(ctx, reqs[:i])
 		}
-		req.done <- a.processRemote(ctx, req.remote)
+		req.done <- a.processRemote(ctx, req)
 		if i+1 < len(reqs) {
 			a.process(ctx, reqs[i+1:])
 		}
@@ -60,7 +73,7 @@ func (a *actor) processSplit(ctx context.Context, reqs []*request) bool {
 	return false
 }
 
-func (a *actor) processRemote(ctx context.Context, ev *event.Event) *result {
+func (a *actor) processRemote(ctx context.Context, req *request) *result {
 	if a.w == nil {
 		a.w = &writer{svc: a.svc}
 		if err := a.w.load(ctx, a.roomID); err != nil {
@@ -68,14 +81,14 @@ func (a *actor) processRemote(ctx context.Context, ev *event.Event) *result {
 			return &result{err: err}
 		}
 	}
-	res := a.acceptRemote(ctx, ev)
+	res := a.acceptRemote(ctx, req.remote, req.forward)
 	// The writer's view (extremities, reference hashes, joined members) is
 	// reloaded from the database after a remote event.
 	a.w = nil
 	return res
 }
 
-func (a *actor) acceptRemote(ctx context.Context, ev *event.Event) *result {
+func (a *actor) acceptRemote(ctx context.Context, ev *event.Event, forward bool) *result {
 	w := a.w
 	if ev.RoomID() != w.room.RoomID || ev.Version() != w.rv {
 		return &result{err: spec.BadJSON("event %s is not for room %s of version %s", ev.EventID(), w.room.RoomID, w.rv.ID)}
@@ -85,7 +98,7 @@ func (a *actor) acceptRemote(ctx context.Context, ev *event.Event) *result {
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return &result{err: err}
 	}
-	in := &inbound{w: w, ctx: ctx, ev: ev}
+	in := &inbound{w: w, ctx: ctx, ev: ev, forward: forward}
 	if err := in.checkAuthEvents(); err != nil {
 		return &result{err: err}
 	}
@@ -109,8 +122,8 @@ func (a *actor) acceptRemote(ctx context.Context, ev *event.Event) *result {
 		return &result{err: err}
 	}
 	in.notify(pos)
-	if !softFailed {
-		in.sendOwn()
+	if len(in.dests) > 0 {
+		w.svc.opts.Outbox.Queued(in.dests)
 	}
 	return &result{EventID: ev.EventID(), StreamPos: pos, softFailed: softFailed}
 }
@@ -127,6 +140,10 @@ type inbound struct {
 	beforeEntries map[store.StateKey]int64
 	beforeSnap    int64
 	baseSnap      int64
+	// forward relays a remote event; dests are the servers the event is
+	// queued for in its commit (outbox.go).
+	forward bool
+	dests   []spec.ServerName
 }
 
 // checkAuthEvents is step 4: every auth event known, not rejected, of this

@@ -160,7 +160,15 @@ func (in *inbound) commit(softFailed bool) (int64, error) {
 	}
 	fill(after)
 	fill(newCurrent)
+	if !softFailed {
+		if in.dests, err = in.outboundDests(); err != nil {
+			return 0, err
+		}
+	}
 	err = w.svc.st.Transaction(in.ctx, func(tx *store.Store) error {
+		if err := tx.Enqueue(in.ctx, queueRows([]*event.Event{ev}, in.dests, w.svc.opts.Now().UnixMilli())); err != nil {
+			return err
+		}
 		return in.write(tx, wr, &row, after, curEntries, newCurrent)
 	})
 	if err != nil {
@@ -271,28 +279,22 @@ func (in *inbound) notify(pos int64) {
 	in.w.svc.opts.Notifier.Notify(pos, users)
 }
 
-// sendOwn hands our own events that came back through AcceptRemote (an
-// invite countersigned by the invitee's server) to the outbox: only the
-// origin of an event sends it to the other servers.
-func (in *inbound) sendOwn() {
+// outboundDests lists the servers an accepted event is queued for: our own
+// events that came back through AcceptRemote (an invite countersigned by
+// the invitee's server), and relayed joins and leaves, go to every other
+// server in the room; anything else is the origin's to send.
+func (in *inbound) outboundDests() ([]spec.ServerName, error) {
 	sender, err := spec.ParseUserID(in.ev.Sender())
-	if err != nil || sender.Server() != in.w.svc.opts.ServerName {
-		return
+	if err != nil {
+		return nil, nil
+	}
+	own := sender.Server() == in.w.svc.opts.ServerName
+	if !own && !in.forward {
+		return nil, nil
 	}
 	users, err := in.w.svc.st.MembersWith(in.ctx, in.w.room.RoomID, "join")
 	if err != nil {
-		in.w.svc.log.Warn("servers to send to", "room", in.w.room.RoomID, "err", err)
-		return
+		return nil, err
 	}
-	seen := map[spec.ServerName]bool{in.w.svc.opts.ServerName: true}
-	var dests []spec.ServerName
-	for _, u := range users {
-		if s := spec.UserID(u).Server(); !seen[s] {
-			seen[s] = true
-			dests = append(dests, s)
-		}
-	}
-	if len(dests) > 0 {
-		in.w.svc.opts.Outbox.Send(in.ev, dests)
-	}
+	return in.w.svc.serversOf(users, sender.Server()), nil
 }

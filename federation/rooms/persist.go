@@ -22,7 +22,14 @@ func (w *writer) persist(ctx context.Context, b *batch) (int64, error) {
 	defer res.Done() // after commit or rollback: a failed batch leaves a gap
 	rows := make([]models.Event, len(b.events))
 	snap := w.room.SnapshotNID
-	err := w.svc.st.Transaction(ctx, func(tx *store.Store) error {
+	dests, err := w.destinations(ctx, b.events)
+	if err != nil {
+		return 0, err
+	}
+	err = w.svc.st.Transaction(ctx, func(tx *store.Store) error {
+		if err := tx.Enqueue(ctx, queueRows(b.events, dests, w.svc.opts.Now().UnixMilli())); err != nil {
+			return err
+		}
 		wr := &store.RoomWrite{RoomID: w.room.RoomID, NewRoom: b.newRoom, NewAlias: b.newAlias, TxnIDs: b.txns,
 			ExtremitiesRemoved: b.oldExtr, ExtremitiesAdded: w.extremities, Redactions: map[string]string{}}
 		current := map[store.StateKey]int{}
@@ -73,6 +80,9 @@ func (w *writer) persist(ctx context.Context, b *batch) (int64, error) {
 	}
 	res.Done()
 	w.afterCommit(ctx, b, res.Last)
+	if len(dests) > 0 {
+		w.svc.opts.Outbox.Queued(dests)
+	}
 	return res.Last, nil
 }
 
@@ -97,8 +107,7 @@ func membershipOf(ev *event.Event) string {
 	return c.Membership
 }
 
-// afterCommit updates the joined-member view and wakes readers and the
-// federation sender.
+// afterCommit updates the joined-member view and wakes readers.
 func (w *writer) afterCommit(ctx context.Context, b *batch, pos int64) {
 	if err := w.loadJoined(ctx); err != nil {
 		w.svc.log.Warn("load joined members", "room", w.room.RoomID, "err", err)
@@ -113,27 +122,22 @@ func (w *writer) afterCommit(ctx context.Context, b *batch, pos int64) {
 		extra[user] = true
 		w.setJoined(user, membershipOf(ev) == "join")
 	}
-	users := make([]string, 0, len(w.joined)+len(extra))
-	for u := range w.joined {
-		users = append(users, u)
+	if w.joinedList == nil {
+		w.joinedList = make([]string, 0, len(w.joined))
+		for u := range w.joined {
+			w.joinedList = append(w.joinedList, u)
+		}
 	}
+	users := w.joinedList
 	for u := range extra {
 		if !w.joined[u] {
+			if len(users) == len(w.joinedList) { // copy before appending
+				users = append(make([]string, 0, len(users)+len(extra)), users...)
+			}
 			users = append(users, u)
 		}
 	}
 	w.svc.opts.Notifier.Notify(pos, users)
-	var dests []spec.ServerName
-	for s := range w.servers {
-		if s != w.svc.opts.ServerName {
-			dests = append(dests, s)
-		}
-	}
-	if len(dests) > 0 {
-		for _, ev := range b.events {
-			w.svc.opts.Outbox.Send(ev, dests)
-		}
-	}
 }
 
 func (w *writer) loadJoined(ctx context.Context) error {
@@ -155,9 +159,11 @@ func (w *writer) setJoined(user string, joined bool) {
 	server := spec.UserID(user).Server()
 	switch {
 	case joined && !w.joined[user]:
+		w.joinedList = nil
 		w.joined[user] = true
 		w.servers[server]++
 	case !joined && w.joined[user]:
+		w.joinedList = nil
 		delete(w.joined, user)
 		if w.servers[server]--; w.servers[server] <= 0 {
 			delete(w.servers, server)

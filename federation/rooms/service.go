@@ -14,7 +14,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/kabarchat/kabar/federation/event"
 	"github.com/kabarchat/kabar/federation/keys"
 	"github.com/kabarchat/kabar/federation/rooms/streampos"
 	"github.com/kabarchat/kabar/models/spec"
@@ -24,15 +23,20 @@ import (
 // Notifier wakes /sync requests of the users an event concerns.
 type Notifier interface {
 	// Notify reports that events up to stream position pos are readable and
-	// concern the given users.
+	// concern the given users. userIDs is shared with the room's writer:
+	// Notify must neither modify nor keep it.
 	Notify(pos int64, userIDs []string)
 }
 
-// Outbox hands our new events to the federation sender.
+// Outbox is the federation sender as the room writer sees it. The writer
+// stores the outbound queue rows (models.QueueEntry, kind "pdu") in the same
+// transaction as the events, so an event acknowledged to a client cannot be
+// lost for remote servers by a crash between commit and enqueue
+// (server-server-api "Transactions": delivery is the origin's duty).
 type Outbox interface {
-	// Send queues ev for the given remote servers. It must not block on the
-	// network: the room writer waits for it.
-	Send(ev *event.Event, destinations []spec.ServerName)
+	// Queued wakes the queues of destinations whose rows were just
+	// committed. It must not block on the network: the room writer waits.
+	Queued(destinations []spec.ServerName)
 }
 
 // Options configures the room service.
@@ -176,7 +180,7 @@ type NopNotifier struct{}
 
 func (NopNotifier) Notify(int64, []string) {}
 
-// NopOutbox sends nothing (no federation yet).
+// NopOutbox wakes nothing (no federation sender running).
 type NopOutbox struct{}
 
-func (NopOutbox) Send(*event.Event, []spec.ServerName) {}
+func (NopOutbox) Queued([]spec.ServerName) {}

@@ -47,6 +47,9 @@ func (s *Service) UpgradeRoom(ctx context.Context, oldID spec.RoomID, user spec.
 	if err := s.st.MoveAliases(ctx, string(oldID), string(newID)); err != nil {
 		return "", err
 	}
+	if err := s.carryMembers(ctx, oldID, newID, user); err != nil {
+		return "", err
+	}
 	empty := ""
 	tomb := Proto{Type: "m.room.tombstone", StateKey: &empty, Sender: string(user),
 		Content: map[string]any{"body": "This room has been replaced", "replacement_room": string(newID)}}
@@ -152,4 +155,44 @@ func contentValue(raw []byte, key string) any {
 		return nil
 	}
 	return m[key]
+}
+
+// carryMembers copies the old room's bans into the new room, and invites its
+// joined local members when the new room's join rule would keep them out
+// (anything but public). NOTSPEC: the spec (step 3) transfers no membership
+// events, because servers cannot send events for other servers' users; a ban
+// or an invite is sent by the upgrading user, so it is not impersonation, and
+// Synapse copies bans the same way. Remote members are not invited: their
+// invite would need the invite handshake of the federation API; they can
+// still follow the tombstone into public or restricted rooms.
+func (s *Service) carryMembers(ctx context.Context, oldID, newID spec.RoomID, user spec.UserID) error {
+	banned, err := s.Members(ctx, oldID, "ban")
+	if err != nil {
+		return err
+	}
+	for _, u := range banned {
+		if _, err := s.Membership(ctx, newID, user, spec.UserID(u), "ban", "", nil); err != nil {
+			return fmt.Errorf("carry ban of %s: %w", u, err)
+		}
+	}
+	rule := "invite"
+	if jr, err := s.StateEvent(ctx, newID, "m.room.join_rules", ""); err == nil {
+		rule, _ = contentValue(jr.Content(), "join_rule").(string)
+	}
+	if rule == "public" {
+		return nil
+	}
+	joined, err := s.Members(ctx, oldID, "join")
+	if err != nil {
+		return err
+	}
+	for _, u := range joined {
+		if u == string(user) || spec.UserID(u).Server() != s.opts.ServerName {
+			continue
+		}
+		if _, err := s.Membership(ctx, newID, user, spec.UserID(u), "invite", "", nil); err != nil {
+			return fmt.Errorf("invite %s to the upgraded room: %w", u, err)
+		}
+	}
+	return nil
 }

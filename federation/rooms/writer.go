@@ -31,6 +31,10 @@ type writer struct {
 	// nil until first needed.
 	joined  map[string]bool
 	servers map[spec.ServerName]int
+	// joinedList is joined as a slice, rebuilt only after a membership
+	// change: a message in a big room then notifies without copying the
+	// member list (rooms bench: 160 KB per send in a 10,000-member room).
+	joinedList []string
 }
 
 // batch is the events accepted since the last commit.

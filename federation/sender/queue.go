@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/url"
+	"sync/atomic"
 	"time"
 
 	"github.com/kabarchat/kabar/models"
@@ -18,6 +19,9 @@ type queue struct {
 	dest    spec.ServerName
 	wakeC   chan bool // true: the peer is up, retry at once
 	backoff time.Duration
+	// failures counts failed attempts since the last success (Status).
+	failures atomic.Int64
+	attempts atomic.Int64
 }
 
 func newQueue(s *Sender, dest spec.ServerName) *queue {
@@ -47,6 +51,7 @@ func (q *queue) run(ctx context.Context) {
 		sent, err := q.sendOne(ctx)
 		switch {
 		case err != nil:
+			q.failures.Add(1)
 			q.backoff = q.nextBackoff()
 			q.s.log.Info("federation transaction failed", "destination", q.dest, "retry_in", q.backoff, "err", err)
 			if !q.wait(ctx, q.backoff) {
@@ -58,6 +63,7 @@ func (q *queue) run(ctx context.Context) {
 			}
 		default:
 			q.backoff = 0
+			q.failures.Store(0)
 		}
 	}
 }
@@ -109,6 +115,11 @@ type transaction struct {
 // anything to send.
 func (q *queue) sendOne(ctx context.Context) (bool, error) {
 	st := q.s.opts.Store
+	if q.failures.Load() > 0 || q.attempts.Load() == 0 { // after an outage or a restart
+		if err := q.catchUp(ctx); err != nil {
+			return false, err
+		}
+	}
 	pdus, err := st.QueueHead(ctx, string(q.dest), "pdu", maxPDUs)
 	if err != nil {
 		return false, err
@@ -137,6 +148,7 @@ func (q *queue) sendOne(ctx context.Context) (bool, error) {
 		} `json:"pdus"`
 	}
 	path := "/_matrix/federation/v1/send/" + url.PathEscape(txnID)
+	q.attempts.Add(1)
 	if err := q.s.opts.Client.Do(ctx, q.dest, "PUT", path, txn, &resp); err != nil {
 		return true, err
 	}

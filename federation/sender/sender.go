@@ -31,7 +31,11 @@ type Options struct {
 	ServerName spec.ServerName
 	// MinBackoff and MaxBackoff bound the retry delay (defaults 2s and 1h).
 	MinBackoff, MaxBackoff time.Duration
-	Logger                 *slog.Logger
+	// CatchUpAfter is the queue length (PDUs for one destination) beyond
+	// which a recovering destination gets only each room's latest event
+	// (catchup.go); default 1000.
+	CatchUpAfter int
+	Logger       *slog.Logger
 	Now                    func() time.Time
 }
 
@@ -54,6 +58,9 @@ func New(opts Options) *Sender {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = time.Hour
+	}
+	if opts.CatchUpAfter <= 0 {
+		opts.CatchUpAfter = 1000
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
@@ -101,6 +108,14 @@ func (s *Sender) enqueue(entries []models.QueueEntry) {
 	}
 	for _, e := range entries {
 		s.wake(spec.ServerName(e.Destination), false)
+	}
+}
+
+// Queued wakes the queues of destinations whose rows the room writer just
+// committed together with the events (rooms.Outbox).
+func (s *Sender) Queued(destinations []spec.ServerName) {
+	for _, d := range destinations {
+		s.wake(d, false)
 	}
 }
 

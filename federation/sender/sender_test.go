@@ -144,13 +144,22 @@ func TestSenderQueueSurvivesOutageAndRestart(t *testing.T) {
 			t.Fatalf("received %d events (in order: %v), want %d", len(got), strings.Join(got, ",") == strings.Join(ids[:len(got)], ","), len(ids))
 		}
 		p.mu.Lock()
-		defer p.mu.Unlock()
-		if len(p.txnIDs) != 3 || p.maxPar != 1 {
-			t.Errorf("transactions %d (want 3 of <=50), max in flight %d", len(p.txnIDs), p.maxPar)
+		txns, par := len(p.txnIDs), p.maxPar
+		p.mu.Unlock()
+		if txns != 3 || par != 1 {
+			t.Errorf("transactions %d (want 3 of <=50), max in flight %d", txns, par)
 		}
-		left, _ := st.QueueDestinations(context.Background())
-		if len(left) != 0 {
-			t.Errorf("queue not empty: %v", left)
+		// Rows go once the acknowledgement is processed, just after the
+		// peer saw the last PDU.
+		for {
+			left, _ := st.QueueDestinations(context.Background())
+			if len(left) == 0 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("queue not empty: %v", left)
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
 	})
 }

@@ -5,7 +5,6 @@ import (
 	"crypto/ed25519"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -116,5 +115,3 @@ func TestMiddleware(t *testing.T) {
 		})
 	}
 }
-
-var _ = http.StatusOK

@@ -29,6 +29,8 @@ var All = []Migration{
 	{5, "federation", federationV5},
 	{6, "media", mediaV6Up},
 	{7, "rooms_api", roomsAPIV7},
+	{8, "push", pushV8},
+	{9, "relations", relationsV9},
 }
 
 // schemaVersion is the bookkeeping table.
@@ -44,7 +46,15 @@ func (schemaVersion) TableName() string { return "kabar_schema_versions" }
 var ErrDatabaseTooNew = errors.New("database schema is newer than this Kabar")
 
 // Latest returns the newest version this code knows.
-func Latest() int { return All[len(All)-1].Version }
+// (the highest, so entries appended out of order, like 9 before 8, still
+// count).
+func Latest() int {
+	v := 0
+	for _, m := range All {
+		v = max(v, m.Version)
+	}
+	return v
+}
 
 // Run applies every pending migration in order, each in one transaction.
 func Run(ctx context.Context, db *gorm.DB, log *slog.Logger) error {

@@ -80,6 +80,9 @@ func (s *Store) WriteRoom(ctx context.Context, w *RoomWrite) error {
 			return mapErr("record transaction IDs", err)
 		}
 	}
+	if err := s.indexRoomWrite(ctx, w); err != nil { // relations and search (relations_index.go)
+		return err
+	}
 	for redacted, by := range w.Redactions {
 		err := db.Model(&models.Event{}).Where("event_id = ? AND redacted_by = ''", redacted).Update("redacted_by", by).Error
 		if err != nil {

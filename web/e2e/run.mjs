@@ -16,6 +16,7 @@ const bin = process.env.KABAR_BIN ?? join(repo, "bin/kabar");
 const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const results = resolve(here, "../test-results");
 const counts = { passed: 0, failed: 0, skipped: 0 };
+const openBrowsers = [];
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -51,6 +52,7 @@ async function startKabar() {
       ...process.env,
       KABAR_SERVER_NAME: "localhost",
       KABAR_REGISTRATION: "open",
+      KABAR_RATE_LIMITS: "off",
       KABAR_DATA_DIR: dataDir,
       KABAR_CLIENT_ADDR: `127.0.0.1:${port}`,
     },
@@ -82,6 +84,52 @@ async function registrationAvailable(base) {
   return res.status !== 404;
 }
 
+const launchArgs = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
+
+/** openBrowser launches Chromium with its own fresh profile directory. */
+async function openBrowser(dirs) {
+  const dir = mkdtempSync(join(tmpdir(), "kabar-chromium-"));
+  dirs.push(dir);
+  const ctx = await chromium.launchPersistentContext(dir, {
+    executablePath: browserPath,
+    headless: true,
+    args: launchArgs,
+    viewport: { width: 1200, height: 800 },
+  });
+  const page = ctx.pages()[0] ?? (await ctx.newPage());
+  if (process.env.E2E_DEBUG) {
+    page.on("console", (m) => console.log(`console.${m.type()}: ${m.text()}`));
+    page.on("response", (r) => r.url().includes("/_matrix/") && console.log(`${r.status()} ${r.request().method()} ${r.url()}`));
+  }
+  return { ctx, page };
+}
+
+async function registerUI(page, base, name) {
+  await page.goto(base + "/");
+  await page.getByRole("tab", { name: "Create account" }).click();
+  await page.getByLabel("Username").fill(name);
+  await page.getByLabel("Password", { exact: true }).fill("correct horse battery");
+  await page.getByLabel("Confirm password").fill("correct horse battery");
+  await page.getByRole("button", { name: "Create account" }).last().click();
+  await page.getByTestId("me").waitFor({ timeout: 20000 });
+}
+
+/** messageWith finds a timeline row by its text. */
+const messageWith = (page, text) => page.getByTestId("message").filter({ has: page.getByTestId("body").filter({ hasText: text }) }).last();
+
+/** act hovers a message and presses one of its action buttons. */
+async function act(page, text, action) {
+  const row = messageWith(page, text);
+  await row.hover();
+  await row.getByRole("button", { name: action, exact: true }).click();
+}
+
+async function send(page, text) {
+  const box = page.getByLabel("Write a message");
+  await box.fill(text);
+  await box.press("Enter");
+}
+
 async function test(name, fn) {
   const started = Date.now();
   try {
@@ -102,6 +150,7 @@ async function main() {
   mkdirSync(results, { recursive: true });
   const kabar = await startKabar();
   const userDataDir = mkdtempSync(join(tmpdir(), "kabar-chromium-"));
+  const dirs = [];
   let browser;
   try {
     const shell = await (await fetch(`${kabar.base}/`)).text();
@@ -109,7 +158,7 @@ async function main() {
     browser = await chromium.launchPersistentContext(userDataDir, {
       executablePath: browserPath,
       headless: true,
-      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: launchArgs,
       viewport: { width: 1200, height: 800 },
     });
     const page = browser.pages()[0] ?? (await browser.newPage());
@@ -194,12 +243,172 @@ async function main() {
         ]);
       });
     }
+    if (counts.failed === 0) await chatTests(kabar.base, page, dirs);
     if (consoleErrors.length) console.log(`page errors: ${consoleErrors.join("\n")}`);
   } finally {
     await browser?.close();
-    rmSync(userDataDir, { recursive: true, force: true });
+    for (const b of openBrowsers.splice(0)) await b.close();
+    for (const d of [userDataDir, ...dirs]) rmSync(d, { recursive: true, force: true });
     await kabar.stop();
   }
+}
+
+/**
+ * chatTests: alice (already signed in on `alice`) and bob (a second browser)
+ * share an encrypted DM, then a public room joined by alias.
+ */
+async function chatTests(base, alice, dirs) {
+  const b = await openBrowser(dirs);
+  openBrowsers.push(b.ctx);
+  const bob = b.page;
+  const errors = [];
+  bob.on("pageerror", (e) => errors.push(String(e)));
+  const shot = (page, name) => page.screenshot({ path: join(results, name) });
+  let ok = true;
+  const step = async (name, fn) => {
+    if (!ok) {
+      counts.skipped++;
+      return;
+    }
+    const before = counts.failed;
+    await test(name, fn);
+    if (counts.failed > before) {
+      ok = false;
+      await shot(alice, `fail-alice.png`).catch(() => {});
+      await shot(bob, `fail-bob.png`).catch(() => {});
+    }
+  };
+
+  await step("bob registers in a second browser", () => registerUI(bob, base, "bob"));
+
+  await step("alice starts an encrypted DM with bob", async () => {
+    await alice.getByRole("button", { name: "New chat" }).click();
+    const dlg = alice.getByTestId("start-dm");
+    await dlg.getByLabel("Name or user ID").fill("@bob:localhost");
+    await dlg.getByRole("button", { name: "Start chat" }).click();
+    await alice.getByTestId("room-encrypted").waitFor({ timeout: 15000 });
+  });
+
+  await step("bob sees the invite and accepts it", async () => {
+    await bob.getByTestId("room-list").getByRole("button").first().click({ timeout: 20000 });
+    await bob.getByTestId("invite").waitFor({ timeout: 10000 });
+    await shot(bob, "invite.png");
+    await bob.getByRole("button", { name: "Accept" }).click();
+    await bob.getByTestId("timeline").waitFor({ timeout: 15000 });
+    await bob.getByTestId("room-encrypted").waitFor({ timeout: 15000 });
+  });
+
+  await step("bob's typing shows on alice's side", async () => {
+    await alice.getByTestId("notice").filter({ hasText: "joined" }).filter({ hasText: "bob" }).waitFor({ timeout: 20000 });
+    await bob.getByLabel("Write a message").fill("typing…");
+    await alice.getByTestId("typing").filter({ hasText: "is typing" }).waitFor({ timeout: 15000 });
+    await bob.getByLabel("Write a message").fill("");
+  });
+
+  await step("alice's encrypted Markdown message shows decrypted for bob", async () => {
+    await send(alice, "Hello **Bob**, this is *encrypted*");
+    const row = messageWith(bob, "Hello Bob");
+    await row.waitFor({ timeout: 30000 });
+    const strong = await row.locator("strong", { hasText: "Bob" }).count();
+    if (!strong) throw new Error("formatted_body was not rendered");
+    // The server only ever saw ciphertext.
+    const raw = await alice.evaluate(async () => {
+      const s = JSON.parse(localStorage.getItem("kabar.session.v1"));
+      const rooms = await (await fetch("/_matrix/client/v3/joined_rooms", { headers: { Authorization: `Bearer ${s.accessToken}` } })).json();
+      const out = [];
+      for (const id of rooms.joined_rooms) {
+        const r = await fetch(`/_matrix/client/v3/rooms/${encodeURIComponent(id)}/messages?dir=b&limit=50`, { headers: { Authorization: `Bearer ${s.accessToken}` } });
+        out.push(...(await r.json()).chunk.filter((e) => e.type.startsWith("m.room.message") || e.type === "m.room.encrypted").map((e) => e.type));
+      }
+      return out;
+    });
+    if (raw.includes("m.room.message") || !raw.includes("m.room.encrypted")) throw new Error(`server stored ${raw.join(",")}`);
+  });
+
+  await step("bob replies and alice sees the quote", async () => {
+    await act(bob, "Hello Bob", "Reply");
+    await bob.getByTestId("draft-mode").waitFor();
+    await send(bob, "Hi Alice, nice to meet you");
+    const row = messageWith(alice, "nice to meet you");
+    await row.getByTestId("reply-quote").filter({ hasText: "Hello" }).waitFor({ timeout: 20000 });
+  });
+
+  await step("alice reacts and bob sees the reaction", async () => {
+    await act(alice, "nice to meet you", "React with 👍");
+    await messageWith(bob, "nice to meet you").getByTestId("reaction").filter({ hasText: "👍 1" }).waitFor({ timeout: 20000 });
+  });
+
+  await step("alice edits her message and bob sees the new text", async () => {
+    await act(alice, "Hello Bob", "Edit");
+    await send(alice, "Hello Bob, edited");
+    const row = messageWith(bob, "Hello Bob, edited");
+    await row.waitFor({ timeout: 20000 });
+    if (!(await row.textContent()).includes("(edited)")) throw new Error("no (edited) marker");
+    await shot(alice, "dm-alice.png");
+    await shot(bob, "dm-bob.png");
+  });
+
+  await step("bob deletes his reply", async () => {
+    bob.once("dialog", (d) => d.accept());
+    await act(bob, "nice to meet you", "Delete");
+    await alice.getByTestId("message").filter({ hasText: "Message deleted" }).first().waitFor({ timeout: 20000 });
+  });
+
+  await step("alice creates a public room with history", async () => {
+    await alice.getByRole("button", { name: "New room" }).click();
+    const dlg = alice.getByTestId("create-room");
+    await dlg.getByLabel("Name").fill("Town Square");
+    await dlg.getByLabel("Topic").fill("Everyone welcome");
+    await dlg.getByLabel(/Public/).check();
+    await dlg.getByLabel("Address").fill("town");
+    await dlg.getByRole("button", { name: "Create room" }).click();
+    await alice.getByTestId("room-name").filter({ hasText: "Town Square" }).waitFor({ timeout: 15000 });
+    // Enough history that bob has to page back to reach the start.
+    await alice.evaluate(async () => {
+      const s = JSON.parse(localStorage.getItem("kabar.session.v1"));
+      const { room_id } = await (await fetch("/_matrix/client/v3/directory/room/" + encodeURIComponent("#town:localhost"))).json();
+      for (let i = 1; i <= 80; i++) {
+        await fetch(`/_matrix/client/v3/rooms/${encodeURIComponent(room_id)}/send/m.room.message/hist${i}`, {
+          method: "PUT",
+          headers: { Authorization: `Bearer ${s.accessToken}`, "Content-Type": "application/json" },
+          body: JSON.stringify({ msgtype: "m.text", body: `history message ${i}` }),
+        });
+      }
+    });
+    await messageWith(alice, "history message 80").waitFor({ timeout: 20000 });
+  });
+
+  await step("bob finds the room in the directory and joins by alias", async () => {
+    await bob.getByRole("button", { name: "Explore" }).click();
+    const dlg = bob.getByTestId("directory");
+    await dlg.getByTestId("public-rooms").filter({ hasText: "Town Square" }).waitFor({ timeout: 10000 });
+    await shot(bob, "directory.png");
+    await dlg.getByLabel("Room address or ID").fill("#town:localhost");
+    await dlg.getByRole("button", { name: "Join" }).first().click();
+    await bob.getByTestId("room-name").filter({ hasText: "Town Square" }).waitFor({ timeout: 15000 });
+    await messageWith(bob, "history message 80").waitFor({ timeout: 15000 });
+  });
+
+  await step("bob scrolls back to the start of the room's history", async () => {
+    const t0 = Date.now();
+    for (let i = 0; i < 40; i++) {
+      if (await bob.getByTestId("history-start").count()) break;
+      await bob.getByTestId("timeline").evaluate((el) => (el.scrollTop = 0));
+      await bob.waitForTimeout(300);
+    }
+    await bob.getByTestId("history-start").waitFor({ timeout: 5000 });
+    await messageWith(bob, /history message 1$/).waitFor({ timeout: 5000 });
+    await bob.getByTestId("notice").filter({ hasText: "created the room" }).waitFor({ timeout: 5000 });
+    console.log(`     reached the start of history in ${Date.now() - t0} ms`);
+    await shot(bob, "history-start.png");
+  });
+
+  await step("alice sees bob's message in the public room", async () => {
+    await send(bob, "Hello town!");
+    await messageWith(alice, "Hello town!").waitFor({ timeout: 20000 });
+    await shot(alice, "public-room.png");
+  });
+  if (errors.length) console.log(`bob page errors: ${errors.join("\n")}`);
 }
 
 main()

@@ -1,11 +1,12 @@
 // The signed-in layout: header, room list, the selected room, settings.
 // This module (and matrix-js-sdk with it) is loaded only after sign-in.
-import { ClientEvent, MatrixClient, Room, RoomEvent, SyncState } from "matrix-js-sdk";
+import { ClientEvent, MatrixClient, MatrixEventEvent, NotificationCountType, Room, RoomEvent, RoomStateEvent, SyncState } from "matrix-js-sdk";
 import { useEffect, useMemo, useState } from "preact/hooks";
 import { useI18n } from "../app";
 import { errorMessage } from "../errors";
 import type { Session } from "../flows";
 import { startSession, signOut } from "./client";
+import { CreateRoomDialog, DirectoryDialog, StartDMDialog } from "./Dialogs";
 import { RoomList } from "./RoomList";
 import { RoomView } from "./RoomView";
 import { Settings } from "./Settings";
@@ -20,6 +21,7 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
   const [tick, setTick] = useState(0);
   const [selected, setSelected] = useState<string | null>(null);
   const [settingsOpen, setSettingsOpen] = useState(false);
+  const [dialog, setDialog] = useState<"none" | "create" | "dm" | "directory">("none");
 
   useEffect(() => {
     const bump = () => setTick((n) => n + 1);
@@ -33,6 +35,11 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
     client.on(RoomEvent.Timeline, bump);
     client.on(RoomEvent.Name, bump);
     client.on(RoomEvent.MyMembership, bump);
+    client.on(RoomEvent.Redaction, bump);
+    client.on(RoomEvent.LocalEchoUpdated, bump);
+    client.on(RoomEvent.Receipt, bump);
+    client.on(RoomStateEvent.Events, bump);
+    client.on(MatrixEventEvent.Decrypted, bump);
     void started.crypto.then(setCryptoOk);
     return () => started.stop();
   }, [client]);
@@ -58,12 +65,17 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
       </header>
       {statusBanner(sync.state, sync.error, cryptoOk)}
       <nav class="sidebar" aria-label={t("main.roomList")}>
+        <div class="sidebar-actions">
+          <button class="secondary small" onClick={() => setDialog("create")}>{t("main.newRoom")}</button>
+          <button class="secondary small" onClick={() => setDialog("dm")}>{t("main.newDM")}</button>
+          <button class="secondary small" onClick={() => setDialog("directory")}>{t("main.explore")}</button>
+        </div>
         <h2 class="sidebar-title">{t("main.rooms")}</h2>
         <RoomList rooms={rooms} selected={selected} onSelect={setSelected} />
       </nav>
       <main class="content">
         {room ? (
-          <RoomView client={client} room={room} tick={tick} onBack={() => setSelected(null)} />
+          <RoomView client={client} room={room} tick={tick} onBack={() => setSelected(null)} onLeft={() => setSelected(null)} />
         ) : (
           <div class="placeholder" data-testid="main-empty">
             <h2>{t("main.welcome", { name: me })}</h2>
@@ -71,6 +83,10 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
           </div>
         )}
       </main>
+      {dialog !== "none" && (() => {
+        const props = { client, onClose: () => setDialog("none"), onOpened: (id: string) => (setSelected(id), setDialog("none")) };
+        return dialog === "create" ? <CreateRoomDialog {...props} /> : dialog === "dm" ? <StartDMDialog {...props} /> : <DirectoryDialog {...props} />;
+      })()}
       {settingsOpen && (
         <Settings client={client} session={session} onClose={() => setSettingsOpen(false)} onSignOut={doSignOut} />
       )}
@@ -99,11 +115,17 @@ function summarize(client: MatrixClient): RoomSummary[] {
       .filter((r: Room) => ["join", "invite"].includes(r.getMyMembership()))
       .map((r: Room) => ({
         roomId: r.roomId,
-        name: r.name || r.roomId,
+        name: inviteName(client, r) || r.name || r.roomId,
         lastTs: r.getLastActiveTimestamp(),
-        unread: r.getUnreadNotificationCount() ?? 0,
-        highlights: r.getUnreadNotificationCount("highlight" as never) ?? 0,
+        unread: r.getUnreadNotificationCount(NotificationCountType.Total) ?? 0,
+        highlights: r.getUnreadNotificationCount(NotificationCountType.Highlight) ?? 0,
         invite: r.getMyMembership() === "invite",
       })),
   );
+}
+
+/** inviteName: an unnamed invite is called after whoever sent it. */
+function inviteName(client: MatrixClient, r: Room): string | undefined {
+  if (r.getMyMembership() !== "invite" || r.currentState.getStateEvents("m.room.name", "") || r.getCanonicalAlias()) return undefined;
+  return r.getMember(client.getUserId()!)?.events.member?.getSender();
 }

@@ -22,6 +22,7 @@ export function startSession(s: Session, onLoggedOut: () => void): Started {
     userId: s.userId,
     deviceId: s.deviceId,
     timelineSupport: true,
+    fetchFn: tolerantFetch,
   });
   let stopped = false;
   client.on(HttpApiEvent.SessionLoggedOut, () => !stopped && onLoggedOut());
@@ -59,3 +60,17 @@ export async function signOut({ client, stop }: Started): Promise<void> {
     console.warn("kabar: clearing local stores failed", e);
   }
 }
+
+/**
+ * tolerantFetch lets the client run against servers without push rules: the
+ * SDK retries GET /pushrules/ before its first sync forever, so a 404 there
+ * becomes an empty rule set (push-rules are optional for a homeserver's users,
+ * client-server API "Push Notifications"; the server then just sends no counts).
+ */
+export const tolerantFetch: typeof fetch = async (input, init) => {
+  const res = await fetch(input, init);
+  const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
+  if (res.status === 404 && (init?.method ?? "GET") === "GET" && /\/_matrix\/client\/v3\/pushrules\/?(\?|$)/.test(url))
+    return new Response(JSON.stringify({ global: {} }), { status: 200, headers: { "Content-Type": "application/json" } });
+  return res;
+};

@@ -1,0 +1,34 @@
+package sync
+
+import "context"
+
+// UnreadSource supplies unread_notifications (client-server-api
+// "Receiving notifications"). Notifications are recorded by a worker that
+// follows the event stream, so a sync first waits (briefly) until the
+// worker has passed the events it is about to send; then the counts agree
+// with the timeline.
+type UnreadSource interface {
+	WaitProcessed(ctx context.Context, pos int64)
+	UnreadCounts(ctx context.Context, userID, roomID string) (notify, highlight int64, err error)
+}
+
+// waitUnread lets the notification worker catch up to now.
+func (b *builder) waitUnread(ctx context.Context) {
+	if u := b.s.opts.Unread; u != nil {
+		u.WaitProcessed(ctx, b.now[StreamEvents])
+	}
+}
+
+// unread fills a joined room's unread_notifications.
+func (b *builder) unread(ctx context.Context, roomID string, jr *JoinedRoom) error {
+	u := b.s.opts.Unread
+	if u == nil {
+		return nil
+	}
+	n, h, err := u.UnreadCounts(ctx, b.req.UserID, roomID)
+	if err != nil {
+		return err
+	}
+	jr.UnreadNotifications = &UnreadCounts{NotificationCount: n, HighlightCount: h}
+	return nil
+}

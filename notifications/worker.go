@@ -1,0 +1,225 @@
+package notifications
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/kabarchat/kabar/models"
+	"github.com/kabarchat/kabar/models/spec"
+	"github.com/kabarchat/kabar/push"
+)
+
+const batchSize = 500
+
+// catchUp evaluates every event committed since the last run.
+func (s *Service) catchUp(ctx context.Context) error {
+	for {
+		from, to := s.Processed(), s.opts.Events.Current()
+		if to <= from {
+			return nil
+		}
+		rows, err := s.st.StreamEventsBetween(ctx, from, to, batchSize)
+		if err != nil {
+			return err
+		}
+		if len(rows) == batchSize {
+			to = rows[len(rows)-1].StreamPos
+		}
+		notes, err := s.evaluate(ctx, rows)
+		if err != nil {
+			return err
+		}
+		if err := s.st.AddNotifications(ctx, notes); err != nil {
+			return err
+		}
+		s.advance(to)
+		s.deliver.enqueue(s.forPushers(notes))
+	}
+}
+
+// roomInfo is what the conditions need about a room, loaded once per batch.
+type roomInfo struct {
+	members []string
+	// joined is each member's join position: events before it are not theirs.
+	joined map[string]int64
+	power  powerLevels
+}
+
+// evaluate runs each recipient's rules over the events: the room's joined
+// local members except the sender, plus a local invitee (push.md
+// "Push Rules": never notify users of their own events).
+func (s *Service) evaluate(ctx context.Context, rows []models.Event) ([]models.Notification, error) {
+	rooms := map[string]*roomInfo{}
+	var out []models.Notification
+	for _, row := range rows {
+		info := rooms[row.RoomID]
+		if info == nil || row.StateKey != nil {
+			var err error
+			if info, err = s.loadRoom(ctx, row.RoomID); err != nil {
+				return nil, err
+			}
+			rooms[row.RoomID] = info
+		}
+		ev, err := push.ParseEvent([]byte(row.JSON))
+		if err != nil {
+			continue // stored events are valid JSON; skip rather than stall
+		}
+		recipients := info.members
+		if row.Type == "m.room.member" && row.Membership == "invite" && row.StateKey != nil {
+			recipients = append(recipients[:len(recipients):len(recipients)], *row.StateKey)
+		}
+		for _, u := range recipients {
+			if u == row.Sender || !s.local(u) || info.joined[u] > row.StreamPos {
+				continue
+			}
+			n, ok, err := s.evaluateFor(ctx, u, row, ev, info)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, n)
+			}
+		}
+	}
+	return out, nil
+}
+
+func (s *Service) evaluateFor(ctx context.Context, userID string, row models.Event, ev *push.Event, info *roomInfo) (models.Notification, bool, error) {
+	rs, err := s.Rules(ctx, userID)
+	if err != nil {
+		return models.Notification{}, false, err
+	}
+	pc := push.Context{
+		UserID: userID, MemberCount: int64(len(info.members)),
+		SenderPower: info.power.user(row.Sender), NotificationLevel: info.power.notification,
+	}
+	if usesDisplayName(rs) {
+		pc.DisplayName = s.displayName(ctx, row.RoomID, userID)
+	}
+	_, act := s.eval.Evaluate(rs, ev, pc)
+	if !act.Notify {
+		return models.Notification{}, false, nil
+	}
+	actions, _ := json.Marshal(ruleActions(act))
+	return models.Notification{
+		UserID: userID, RoomID: row.RoomID, StreamPos: row.StreamPos, EventID: row.EventID,
+		ThreadID: threadOf(ev), Highlight: act.Highlight, Actions: string(actions), TS: row.OriginServerTS,
+	}, true, nil
+}
+
+// ruleActions rebuilds the actions array stored with a notification.
+func ruleActions(a push.Actions) []any {
+	out := []any{"notify"}
+	for k, v := range a.Tweaks {
+		out = append(out, map[string]any{"set_tweak": k, "value": v})
+	}
+	return out
+}
+
+func threadOf(ev *push.Event) string {
+	if rel, _ := ev.Lookup(`content.m\.relates_to.rel_type`); rel == "m.thread" {
+		if id, ok := ev.Lookup(`content.m\.relates_to.event_id`); ok {
+			s, _ := id.(string)
+			return s
+		}
+	}
+	return ""
+}
+
+func usesDisplayName(rs *push.Ruleset) bool {
+	for _, kind := range []string{push.KindOverride, push.KindUnderride} {
+		for _, r := range *rs.Kind(kind) {
+			for _, c := range r.Conditions {
+				if c.Kind == "contains_display_name" && r.Enabled {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func (s *Service) local(userID string) bool {
+	u, err := spec.ParseUserID(userID)
+	return err == nil && u.Server() == s.opts.ServerName
+}
+
+func (s *Service) loadRoom(ctx context.Context, roomID string) (*roomInfo, error) {
+	joined, err := s.st.JoinedMembersSince(ctx, roomID)
+	if err != nil {
+		return nil, err
+	}
+	info := &roomInfo{joined: joined}
+	for u := range joined {
+		info.members = append(info.members, u)
+	}
+	cs, err := s.st.CurrentStateRow(ctx, roomID, "m.room.power_levels", "")
+	if err != nil {
+		return info, nil // no power levels: everyone at 0 (eventauth defaults)
+	}
+	row, err := s.st.EventByID(ctx, cs.EventID)
+	if err != nil {
+		return nil, fmt.Errorf("load power levels of %s: %w", roomID, err)
+	}
+	info.power = parsePowerLevels(row.JSON)
+	return info, nil
+}
+
+// displayName is the user's name in the room's membership event.
+func (s *Service) displayName(ctx context.Context, roomID, userID string) string {
+	cs, err := s.st.CurrentStateRow(ctx, roomID, "m.room.member", userID)
+	if err != nil {
+		return ""
+	}
+	row, err := s.st.EventByID(ctx, cs.EventID)
+	if err != nil {
+		return ""
+	}
+	var ev struct {
+		Content struct {
+			Displayname string `json:"displayname"`
+		} `json:"content"`
+	}
+	json.Unmarshal([]byte(row.JSON), &ev)
+	return strings.TrimSpace(ev.Content.Displayname)
+}
+
+// powerLevels is the part of m.room.power_levels the conditions read.
+type powerLevels struct {
+	Users         map[string]json.Number `json:"users"`
+	UsersDefault  json.Number            `json:"users_default"`
+	Notifications map[string]json.Number `json:"notifications"`
+}
+
+func parsePowerLevels(eventJSON string) powerLevels {
+	var ev struct {
+		Content powerLevels `json:"content"`
+	}
+	json.Unmarshal([]byte(eventJSON), &ev)
+	return ev.Content
+}
+
+func num(n json.Number, def int64) int64 {
+	if v, err := n.Int64(); err == nil {
+		return v
+	}
+	return def
+}
+
+func (p powerLevels) user(u string) int64 {
+	if v, ok := p.Users[u]; ok {
+		return num(v, 0)
+	}
+	return num(p.UsersDefault, 0)
+}
+
+// notification is the level for a notification key; "room" defaults to 50
+// (m.room.power_levels schema).
+func (p powerLevels) notification(key string) int64 {
+	if v, ok := p.Notifications[key]; ok {
+		return num(v, 50)
+	}
+	return 50
+}

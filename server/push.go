@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/netip"
+	"syscall"
+	"time"
+
+	clientsync "github.com/kabarchat/kabar/clientapi/sync"
+	"github.com/kabarchat/kabar/configs"
+	"github.com/kabarchat/kabar/federation/rooms"
+	"github.com/kabarchat/kabar/media"
+	"github.com/kabarchat/kabar/models/spec"
+	"github.com/kabarchat/kabar/models/store"
+	"github.com/kabarchat/kabar/notifications"
+	"github.com/kabarchat/kabar/presence"
+)
+
+// newPush builds the notification service over the room service's stream;
+// kick is the doorbell the room service rings (see roomNotifiers).
+// accountData publishes m.push_rules (the syncer, built after this service).
+func newPush(cfg *configs.Config, serverName spec.ServerName, st *store.Store, roomSvc *rooms.Service, kick *notifications.Kick,
+	accountData func(ctx context.Context, userID, typ, content string) error, log *slog.Logger) (*notifications.Service, error) {
+	client, err := gatewayClient(cfg.Push.OutboundAllowNetworks)
+	if err != nil {
+		return nil, err
+	}
+	return notifications.New(notifications.Options{
+		Store: st, ServerName: serverName, Events: roomSvc.Stream(), Kick: kick,
+		AccountData: accountData,
+		Client:      client,
+		Logger:      log.With("component", "push"),
+	})
+}
+
+// gatewayClient is the HTTP client for push gateways. Like URL previews it
+// refuses loopback, private and special addresses (media.AddressAllowed,
+// checked on the address actually dialled) unless allowed by config.
+func gatewayClient(networks []string) (*http.Client, error) {
+	var allow []netip.Prefix
+	for _, n := range networks {
+		p, err := netip.ParsePrefix(n)
+		if err != nil {
+			return nil, fmt.Errorf("push.outbound_allow_networks: %w", err)
+		}
+		allow = append(allow, p)
+	}
+	d := &net.Dialer{
+		Timeout: 10 * time.Second,
+		Control: func(network, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil || !media.AddressAllowed(ap.Addr(), allow) {
+				return fmt.Errorf("%w: %s", media.ErrAddressRefused, address)
+			}
+			return nil
+		},
+	}
+	return &http.Client{
+		Timeout: 30 * time.Second,
+		Transport: &http.Transport{
+			Proxy:                 nil, // a proxy would hide the real destination from the check
+			DialContext:           d.DialContext,
+			TLSHandshakeTimeout:   10 * time.Second,
+			ResponseHeaderTimeout: 15 * time.Second,
+			MaxIdleConnsPerHost:   4,
+			IdleConnTimeout:       60 * time.Second,
+		},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}, nil
+}
+
+// newPresence builds the presence tracker; it wakes the users sharing a
+// room with whoever changed.
+func newPresence(cfg *configs.Config, st *store.Store, n *clientsync.Notifier) *presence.Tracker {
+	return presence.New(presence.Options{
+		Enabled:      cfg.Presence.Enabled,
+		IdleTimeout:  cfg.Presence.IdleTimeout,
+		OfflineAfter: cfg.Sync.MaxTimeout + time.Minute,
+		Peers:        st.UsersSharingRoomWith,
+		Wake:         n.Wake,
+	})
+}
+
+// pushPart is push notifications and presence: both follow what happens in
+// rooms and feed /sync beside the timeline.
+type pushPart struct {
+	notes    *notifications.Service
+	presence *presence.Tracker
+}
+
+// Run records and delivers notifications and expires presence until ctx
+// ends.
+func (p *pushPart) Run(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- p.presence.Run(ctx) }()
+	err := p.notes.Run(ctx)
+	if perr := <-errc; err == nil {
+		err = perr
+	}
+	return err
+}
