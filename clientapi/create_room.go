@@ -42,6 +42,7 @@ func (a *API) createRoom(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	cr.CreatorProfile = a.profileContent(c.Request().Context(), string(cr.Creator))
 	roomID, err := a.opts.Rooms.CreateRoom(c.Request().Context(), cr)
 	if err != nil {
 		return roomErr(err)
@@ -51,7 +52,8 @@ func (a *API) createRoom(c echo.Context) error {
 
 func (a *API) parseCreateRoom(req *createRoomRequest, creator spec.UserID) (rooms.CreateRequest, error) {
 	cr := rooms.CreateRequest{Creator: creator, Version: req.RoomVersion, Preset: req.Preset,
-		Visibility: req.Visibility, Name: req.Name, Topic: req.Topic, IsDirect: req.IsDirect}
+		Visibility: req.Visibility, Name: req.Name, Topic: req.Topic, IsDirect: req.IsDirect,
+	}
 	switch req.Visibility {
 	case "", "public", "private":
 	default:

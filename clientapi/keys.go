@@ -127,7 +127,7 @@ func (DeviceListSync) Stream() clientsync.StreamID { return clientsync.StreamDev
 func (d DeviceListSync) Current() int64 { return d.Keys.DeviceListStream().Current() }
 
 func (d DeviceListSync) Fill(ctx context.Context, q clientsync.ExtensionQuery, out *clientsync.Extensions) error {
-	if q.Since > 0 {
+	if !q.Initial {
 		changed, left, err := d.Keys.DeviceListChanges(ctx, q.UserID, q.Since, q.Upto)
 		if err != nil {
 			return err

@@ -4,12 +4,14 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kabarchat/kabar/federation/fedclient"
 	"github.com/kabarchat/kabar/models/spec"
 )
 
@@ -233,13 +235,46 @@ func TestFederationEDUInput(t *testing.T) {
 	if err != nil || real == 0 {
 		t.Fatalf("hs1 stream id: %d %v", real, err)
 	}
-	waitFor(t, func() bool { l, err := r.hs2.srv.store.RemoteDeviceList(ctx, aliceID); return err == nil && l.StreamID == real })
+	waitFor(t, func() bool {
+		l, err := r.hs2.srv.store.RemoteDeviceList(ctx, aliceID)
+		return err == nil && l.StreamID == real
+	})
 	send(`{"edu_type":"m.device_list_update","content":{"user_id":"` + aliceID + `","device_id":"GHOST","stream_id":` +
 		"900000" + `,"prev_id":[899999]}}`)
 	waitFor(t, func() bool {
 		l, err := r.hs2.srv.store.RemoteDeviceList(ctx, aliceID)
 		return err == nil && !l.Stale && l.StreamID == real
 	})
+
+	// The /user/* endpoints refuse bad requests with Matrix errors.
+	hs1 := spec.ServerName(r.hs1.ServerName)
+	cases := []struct {
+		name, method, path, body string
+		status                   int
+		errcode                  string
+	}{
+		{"devices of a remote user", "GET", "/_matrix/federation/v1/user/devices/" + url.PathEscape(bobID), "", 400, "M_INVALID_PARAM"},
+		{"devices of a bad user ID", "GET", "/_matrix/federation/v1/user/devices/alice", "", 400, "M_INVALID_PARAM"},
+		{"query without device_keys", "POST", "/_matrix/federation/v1/user/keys/query", `{}`, 400, "M_BAD_JSON"},
+		{"query with a wrong shape", "POST", "/_matrix/federation/v1/user/keys/query", `{"device_keys":[]}`, 400, "M_BAD_JSON"},
+		{"claim without one_time_keys", "POST", "/_matrix/federation/v1/user/keys/claim", `{}`, 400, "M_BAD_JSON"},
+	}
+	for _, tc := range cases {
+		var body any
+		if tc.body != "" {
+			body = json.RawMessage(tc.body)
+		}
+		err := r.hs2.srv.fed.client.Do(ctx, hs1, tc.method, tc.path, body, nil)
+		var he *fedclient.HTTPError
+		if !errors.As(err, &he) || he.Status != tc.status || he.Errcode != tc.errcode {
+			t.Errorf("%s: %v", tc.name, err)
+		}
+	}
+	var devs map[string]any
+	if err := r.hs2.srv.fed.client.Do(ctx, hs1, "GET", "/_matrix/federation/v1/user/devices/"+url.PathEscape("@nobody:"+r.hs1.ServerName), nil, &devs); err != nil ||
+		len(devs["devices"].([]any)) != 0 {
+		t.Errorf("devices of an unknown user: %v %v", devs, err)
+	}
 }
 
 // waitFor polls cond for up to 10 seconds.

@@ -7,10 +7,12 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/kabarchat/kabar/configs"
+	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store/storetest"
 )
@@ -103,8 +105,8 @@ func (r *restartable) restart() {
 	r.start()
 }
 
-// outageRoom is a room alice@hs1 created (trusted_private_chat: bob gets
-// alice's power) and bob@hs2 joined.
+// outageRoom is a room alice@hs1 created (bob with alice's power level)
+// and bob@hs2 joined.
 type outageRoom struct {
 	hs1, hs2   *restartable
 	room       string
@@ -123,7 +125,8 @@ func newOutageRoom(t *testing.T, dbURL string) *outageRoom {
 	bob := hs2.register(t, "bob", "password-bob")
 	bobID := "@bob:" + hs2.ServerName
 	room := hs1.call(t, "POST", "/_matrix/client/v3/createRoom", alice,
-		`{"preset":"trusted_private_chat","invite":["`+bobID+`"]}`, 200)["room_id"].(string)
+		`{"preset":"private_chat","power_level_content_override":{"users":{"`+bobID+`":100}}}`, 200)["room_id"].(string)
+	hs1.call(t, "POST", "/_matrix/client/v3/rooms/"+url.PathEscape(room)+"/invite", alice, `{"user_id":"`+bobID+`"}`, 200)
 	hs2.call(t, "POST", "/_matrix/client/v3/join/"+url.PathEscape(room)+"?via="+url.QueryEscape(hs1.ServerName), bob, `{}`, 200)
 	return &outageRoom{hs1: hs1, hs2: hs2, room: room, alice: alice, bob: bob}
 }
@@ -276,4 +279,13 @@ func TestFederationPartition(t *testing.T) {
 			}
 		})
 	}
+}
+
+// stateIDs renders current state rows as "type|key=event" lines.
+func stateIDs(rows []models.CurrentState) string {
+	var b strings.Builder
+	for _, r := range rows {
+		fmt.Fprintf(&b, "%s|%s=%s\n", r.Type, r.StateKey, r.EventID)
+	}
+	return b.String()
 }

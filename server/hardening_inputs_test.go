@@ -75,7 +75,8 @@ var long = strings.Repeat("a", 300)
 var garbageParams = []string{
 	"\x00", "..", ".", long, "!", "@", "$", "#", "", "\xff", "a/b", "%", " ",
 	"!" + long + ":kabar.test", "@" + long + ":kabar.test", "$" + long, "#" + long + ":kabar.test",
-	"!abc:elsewhere.invalid", "@x:kabar.test:1:2", "@UPPER:kabar.test",
+	"!abc:elsewhere.invalid", "@x:elsewhere.invalid", "#x:elsewhere.invalid", "elsewhere.invalid",
+	"@x:kabar.test:1:2", "@UPPER:kabar.test",
 }
 
 // nested returns n levels of JSON arrays inside an object.
@@ -116,6 +117,9 @@ var hostileBodies = []struct {
 		`"one_time_keys":{"":{}},"messages":{"@":{"":{}}},"user_ids":["!"],"room_version":"` + long + `",` +
 		`"initial_state":[{"type":1}],"invite_3pid":[{}],"server_name":"` + long + `","via":["!"],` +
 		`"displayname":"` + strings.Repeat("é", 2000) + `","avatar_url":"mxc://` + long + `"}`)},
+	{"remote IDs", []byte(`{"user_id":"@x:elsewhere.invalid","device_keys":{"@x:elsewhere.invalid":[]},` +
+		`"one_time_keys":{"@x:elsewhere.invalid":{"D":"signed_curve25519"}},"server":"elsewhere.invalid",` +
+		`"invite":["@x:elsewhere.invalid"],"room_id":"!x:elsewhere.invalid"}`)},
 	{"long IDs", []byte(`{"user_id":"@` + long + `:kabar.test","room_id":"!` + long + `:kabar.test",` +
 		`"event_id":"$` + long + `","device_id":"` + long + `","room_alias_name":"` + long + `",` +
 		`"type":"` + long + `","username":"` + long + `","invite":["@` + long + `:kabar.test"]}`)},

@@ -78,7 +78,7 @@ func (h *hardener) walkAuth(t *testing.T, tg routeTarget) {
 	}
 	h.send(t, request{tg: tg, label: "HEAD", method: http.MethodHead, path: path, token: h.alice})
 	if m := h.wrongMethod(tg); m != "" {
-		r := request{tg: tg, label: "wrong method", method: m, path: path}
+		r := request{tg: tg, label: "wrong method", method: m, path: path, token: h.alice}
 		status, data := h.send(t, r)
 		var e struct{ Errcode string }
 		json.Unmarshal(data, &e)

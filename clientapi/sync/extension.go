@@ -27,6 +27,9 @@ type ExtensionQuery struct {
 	DeviceID string
 	Since    int64
 	Upto     int64
+	// Initial is set for a sync without since (Since is 0 then, but it is
+	// also 0 on an incremental sync while the stream is still empty).
+	Initial bool
 }
 
 // Extensions are the top-level /sync sections the extension sources fill.

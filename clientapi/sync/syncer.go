@@ -130,7 +130,7 @@ func (b *builder) extensions(ctx context.Context) error {
 	for _, src := range b.s.opts.Streams.Extensions {
 		id := src.Stream()
 		var ext Extensions
-		q := ExtensionQuery{UserID: b.req.UserID, DeviceID: b.req.DeviceID, Since: b.since[id], Upto: b.now[id]}
+		q := ExtensionQuery{UserID: b.req.UserID, DeviceID: b.req.DeviceID, Since: b.since[id], Upto: b.now[id], Initial: b.initial}
 		if err := src.Fill(ctx, q, &ext); err != nil {
 			return err
 		}

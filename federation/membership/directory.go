@@ -16,11 +16,13 @@ func (s *Service) ResolveAlias(ctx context.Context, alias spec.RoomAlias) (spec.
 	}
 	path := "/_matrix/federation/v1/query/directory?room_alias=" + url.QueryEscape(string(alias))
 	if err := s.opts.Client.Do(ctx, alias.Server(), "GET", path, nil, &resp); err != nil {
-		return "", nil, remoteErr(err)
+		return "", nil, remoteErr(alias.Server(), err)
 	}
 	roomID, err := spec.ParseRoomID(resp.RoomID)
 	if err != nil {
-		return "", nil, spec.NewError(502, spec.ErrUnknown, "the alias's server answered a bad room ID")
+		e := spec.NewError(502, spec.ErrUnknown, "the alias's server answered a bad room ID")
+		e.Cause = err
+		return "", nil, e
 	}
 	var servers []spec.ServerName
 	for _, raw := range resp.Servers {

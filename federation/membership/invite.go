@@ -47,11 +47,13 @@ func (s *Service) InviteRemote(ctx context.Context, roomID spec.RoomID, inviter,
 	}
 	path := "/_matrix/federation/v2/invite/" + url.PathEscape(string(roomID)) + "/" + url.PathEscape(ev.EventID())
 	if err := s.opts.Client.Do(ctx, invitee.Server(), "PUT", path, body, &resp); err != nil {
-		return "", remoteErr(err)
+		return "", remoteErr(invitee.Server(), err)
 	}
 	signed, err := VerifyPDU(ctx, s.opts.Ring, rv, resp.Event)
 	if err != nil {
-		return "", err
+		e := spec.NewError(502, spec.ErrUnknown, "%s answered an invalid invite event", invitee.Server())
+		e.Cause = err
+		return "", e
 	}
 	if signed.EventID() != ev.EventID() || !s.countersigned(ctx, signed, invitee.Server()) {
 		return "", spec.Forbidden("the invitee's server did not countersign the invite")

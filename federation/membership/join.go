@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/kabarchat/kabar/federation/event"
@@ -61,10 +62,12 @@ type sendJoinResponse struct {
 // stores the room state they return.
 func (s *Service) JoinRemote(ctx context.Context, roomID spec.RoomID, user spec.UserID, servers []spec.ServerName, content map[string]any) error {
 	var errs []error
+	var tried []spec.ServerName
 	for _, server := range servers {
 		if server == s.opts.ServerName {
 			continue
 		}
+		tried = append(tried, server)
 		err := s.joinVia(ctx, roomID, user, server, content)
 		if err == nil {
 			return nil
@@ -79,7 +82,11 @@ func (s *Service) JoinRemote(ctx context.Context, roomID spec.RoomID, user spec.
 	if len(errs) == 0 {
 		return spec.NotFound("no server to join %s through", roomID)
 	}
-	return spec.NewError(502, spec.ErrUnknown, "%v: %v", ErrNoServer, errors.Join(errs...))
+	// The per-server failures are logged above and kept as the cause; the
+	// client learns only which servers were tried (DESIGN.md rule 3).
+	e := spec.NewError(502, spec.ErrUnknown, "%v (tried %s)", ErrNoServer, serverList(tried))
+	e.Cause = errors.Join(errs...)
+	return e
 }
 
 func (s *Service) joinVia(ctx context.Context, roomID spec.RoomID, user spec.UserID, server spec.ServerName, content map[string]any) error {
@@ -90,7 +97,7 @@ func (s *Service) joinVia(ctx context.Context, roomID spec.RoomID, user spec.Use
 	path := "/_matrix/federation/v1/make_join/" + url.PathEscape(string(roomID)) + "/" + url.PathEscape(string(user)) + "?" + q.Encode()
 	var mj makeJoinResponse
 	if err := s.opts.Client.Do(ctx, server, "GET", path, nil, &mj); err != nil {
-		return remoteErr(err)
+		return remoteErr(server, err)
 	}
 	rv := event.LookupRoomVersion(mj.RoomVersion)
 	if rv == nil || rv.EventFormat == 1 {
@@ -103,7 +110,7 @@ func (s *Service) joinVia(ctx context.Context, roomID spec.RoomID, user spec.Use
 	var sj sendJoinResponse
 	path = "/_matrix/federation/v2/send_join/" + url.PathEscape(string(roomID)) + "/" + url.PathEscape(ev.EventID())
 	if err := s.opts.Client.Do(ctx, server, "PUT", path, json.RawMessage(ev.JSON()), &sj); err != nil {
-		return remoteErr(err)
+		return remoteErr(server, err)
 	}
 	if len(sj.Event) > 0 {
 		// A restricted join comes back countersigned by the resident server.
@@ -169,11 +176,26 @@ func (s *Service) fillTemplate(rv *event.RoomVersion, raw json.RawMessage, roomI
 	return ev, nil
 }
 
-// remoteErr passes a remote Matrix error on with its status and errcode.
-func remoteErr(err error) error {
+// remoteErr passes a remote Matrix error on with its status and errcode;
+// any other failure (DNS, TCP, TLS, a 5xx, a bad body) becomes a clean
+// 502/504 naming the server, with the transport text kept only as cause.
+func remoteErr(server spec.ServerName, err error) error {
 	var he *fedclient.HTTPError
 	if errors.As(err, &he) && he.Errcode != "" && he.Status >= 400 && he.Status < 500 {
 		return spec.NewError(he.Status, spec.Errcode(he.Errcode), "remote server: %s", he.Message)
 	}
-	return err
+	var me *spec.Error
+	if errors.As(err, &me) {
+		return err
+	}
+	return spec.Unreachable(string(server), err)
+}
+
+// serverList joins server names for an error message.
+func serverList(servers []spec.ServerName) string {
+	names := make([]string, len(servers))
+	for i, s := range servers {
+		names[i] = string(s)
+	}
+	return strings.Join(names, ", ")
 }

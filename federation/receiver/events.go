@@ -29,6 +29,27 @@ func (r *Receiver) registerEvents(g *echo.Group) {
 	g.GET("/v1/state_ids/:roomId", r.getState(true))
 	g.POST("/v1/get_missing_events/:roomId", r.getMissingEvents)
 	g.GET("/v1/backfill/:roomId", r.backfill)
+	g.GET("/v1/event_auth/:roomId/:eventId", r.eventAuth)
+}
+
+// eventAuth is GET /v1/event_auth/{roomId}/{eventId} (server-server-api
+// "Retrieving event authorization information"): the event's full auth
+// chain.
+func (r *Receiver) eventAuth(c echo.Context) error {
+	ctx := c.Request().Context()
+	roomID := c.Param("roomId")
+	if err := r.serverInRoom(ctx, roomID, xmatrix.Origin(c)); err != nil {
+		return err
+	}
+	ev, row, err := r.opts.Rooms.Event(ctx, spec.EventID(c.Param("eventId")))
+	if err != nil || row.RoomID != roomID || row.Rejected {
+		return spec.NotFound("unknown event %s in %s", c.Param("eventId"), roomID)
+	}
+	chain, err := r.opts.Rooms.AuthChain(ctx, ev.Version(), []*event.Event{ev})
+	if err != nil {
+		return roomErr(err)
+	}
+	return c.JSON(http.StatusOK, map[string][]json.RawMessage{"auth_chain": jsons(chain)})
 }
 
 // serverInRoom is the access check of the read endpoints: the server ACL,
@@ -62,6 +83,9 @@ func (r *Receiver) getEvent(c echo.Context) error {
 	ev, row, err := r.opts.Rooms.Event(ctx, spec.EventID(c.Param("eventId")))
 	if err != nil {
 		return roomErr(err)
+	}
+	if row.Rejected { // rejected events are never served
+		return spec.NotFound("unknown event")
 	}
 	if err := r.serverInRoom(ctx, row.RoomID, xmatrix.Origin(c)); err != nil {
 		return spec.NotFound("unknown event")
@@ -173,8 +197,8 @@ func (r *Receiver) walkBack(ctx context.Context, roomID string, start []string, 
 			continue
 		}
 		seen[id] = true
-		ev, _, err := r.opts.Rooms.Event(ctx, spec.EventID(id))
-		if err != nil || ev.RoomID() != roomID || ev.Depth() < minDepth {
+		ev, row, err := r.opts.Rooms.Event(ctx, spec.EventID(id))
+		if err != nil || row.Rejected || ev.RoomID() != roomID || ev.Depth() < minDepth {
 			continue
 		}
 		out = append(out, ev)

@@ -93,9 +93,9 @@ func (r *Receiver) receivePDU(ctx context.Context, origin spec.ServerName, raw j
 	}
 	rv, err := r.roomVersion(ctx, spec.RoomID(head.RoomID))
 	if err != nil {
-		// NOTSPEC: events of rooms we are not in are dropped without an ID
-		// until the /send path can learn room versions of unknown rooms.
-		return "", err
+		// A room we do not know: the PDU still gets a result (server-server
+		// -api "Transactions": every PDU of the transaction is answered).
+		return guessEventID(raw), err
 	}
 	parsed, err := event.Parse(rv, raw)
 	if err != nil {
@@ -121,4 +121,20 @@ func publicReason(err error) string {
 		return string(me.Code) + ": " + me.Message
 	}
 	return "could not process the event"
+}
+
+// guessEventID names a PDU of a room whose version we do not know: its
+// event_id field (room versions 1 and 2), else the reference hash ID that
+// every later version shares the form of.
+func guessEventID(raw json.RawMessage) string {
+	var v struct {
+		EventID string `json:"event_id"`
+	}
+	if json.Unmarshal(raw, &v) == nil && v.EventID != "" {
+		return v.EventID
+	}
+	if ev, err := event.Parse(event.LookupRoomVersion("10"), raw); err == nil {
+		return ev.EventID()
+	}
+	return ""
 }

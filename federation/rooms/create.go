@@ -33,6 +33,9 @@ type CreateRequest struct {
 	InitialState       []Proto
 	CreationContent    map[string]any
 	PowerLevelOverride map[string]any
+	// CreatorProfile is the displayname/avatar_url the creator's join event
+	// carries, as every other join does.
+	CreatorProfile map[string]any
 }
 
 // CreateRoom creates a room with all its initial events in one transaction
@@ -135,7 +138,7 @@ func createEvents(rv *event.RoomVersion, r CreateRequest) []Proto {
 	}
 	evs := []Proto{
 		state("m.room.create", "", creator, create),
-		state("m.room.member", creator, creator, map[string]any{"membership": "join"}),
+		state("m.room.member", creator, creator, creatorJoin(r.CreatorProfile)),
 		state("m.room.power_levels", "", creator, powerLevels(rv, r, preset)),
 	}
 	if r.Alias != "" {
@@ -197,4 +200,15 @@ func powerLevels(rv *event.RoomVersion, r CreateRequest, preset string) map[stri
 		pl[k] = v
 	}
 	return pl
+}
+
+// creatorJoin is the creator's join content: the profile fields plus
+// membership.
+func creatorJoin(profile map[string]any) map[string]any {
+	content := make(map[string]any, len(profile)+1)
+	for k, v := range profile {
+		content[k] = v
+	}
+	content["membership"] = "join"
+	return content
 }

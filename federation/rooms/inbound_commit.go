@@ -225,6 +225,18 @@ func (in *inbound) write(tx *store.Store, wr *store.RoomWrite, row *models.Event
 	wr.Events = []models.Event{*row}
 	if newCurrent != nil {
 		changes := diff(cur, newCurrent)
+		if err := in.applyRedaction(tx, wr); err != nil {
+			return err
+		}
+		var removed []store.StateKey
+		for _, c := range changes {
+			if c.EventNID == 0 {
+				removed = append(removed, c.StateKey)
+			}
+		}
+		if err := tx.DeleteCurrentState(ctx, w.room.RoomID, removed); err != nil {
+			return err
+		}
 		if len(changes) > 0 {
 			if wr.SnapshotNID, err = w.svc.state.Apply(ctx, tx, w.room.RoomID, w.room.SnapshotNID, changes); err != nil {
 				return err
@@ -237,9 +249,8 @@ func (in *inbound) write(tx *store.Store, wr *store.RoomWrite, row *models.Event
 	return tx.WriteRoom(ctx, wr)
 }
 
-// currentRows turns state changes into current_state rows. A key that
-// resolution removed keeps its row: NOTSPEC-adjacent simplification, state
-// resolution removing a key needs a store delete the rooms store lacks yet.
+// currentRows turns state changes into current_state rows (removed keys
+// are deleted by write).
 func (in *inbound) currentRows(tx *store.Store, changes []store.StateEntry, self *models.Event) ([]models.CurrentState, error) {
 	var nids []int64
 	for _, c := range changes {

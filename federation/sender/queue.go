@@ -139,9 +139,13 @@ func (q *queue) sendOne(ctx context.Context) (bool, error) {
 		txn.EDUs = append(txn.EDUs, json.RawMessage(e.Payload))
 	}
 	// The ID depends only on the rows, so a retry of the same batch reuses
-	// it and the receiver recognises the repeat.
+	// it and the receiver recognises the repeat. The enqueue time is part of
+	// it because a drained table may hand out row IDs again (SQLite reuses
+	// the highest rowid), and a reused ID would make the peer answer a new
+	// transaction from its idempotency record without reading it.
 	ids := append(idsOf(pdus), idsOf(edus)...)
-	txnID := fmt.Sprintf("%d_%d_%d", ids[0], ids[len(ids)-1], len(ids))
+	first := append(pdus, edus...)[0].CreatedAt
+	txnID := fmt.Sprintf("%d_%d_%d_%d", first, ids[0], ids[len(ids)-1], len(ids))
 	var resp struct {
 		PDUs map[string]struct {
 			Error string `json:"error"`

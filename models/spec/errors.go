@@ -1,6 +1,8 @@
 package spec
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net/http"
 )
@@ -56,11 +58,20 @@ type Error struct {
 	// Extra holds additional top-level fields for the JSON body (for example
 	// the UIA flows of a 401 response).
 	Extra map[string]any
+	// Cause is the internal error behind this one: it is logged and
+	// unwrapped, never written to the client.
+	Cause error
 }
 
 func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%d %s: %s: %v", e.Status, e.Code, e.Message, e.Cause)
+	}
 	return fmt.Sprintf("%d %s: %s", e.Status, e.Code, e.Message)
 }
+
+// Unwrap exposes Cause to errors.Is and errors.As.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // Body is the JSON object written to the client.
 func (e *Error) Body() map[string]any {
@@ -134,6 +145,19 @@ func TooLarge(format string, args ...any) *Error {
 func LimitExceeded(retryAfterMs int64) *Error {
 	e := NewError(http.StatusTooManyRequests, ErrLimitExceeded, "too many requests, retry in %d ms", retryAfterMs)
 	e.RetryAfterMs = retryAfterMs
+	return e
+}
+
+// Unreachable is the error for a remote server that could not be reached
+// or gave no usable answer: 502 M_UNKNOWN, or 504 when the request timed
+// out. The transport error (DNS, TCP, TLS text) is kept as Cause for the
+// log and never shown to the client.
+func Unreachable(server string, cause error) *Error {
+	e := NewError(http.StatusBadGateway, ErrUnknown, "could not reach %s", server)
+	if errors.Is(cause, context.DeadlineExceeded) {
+		e = NewError(http.StatusGatewayTimeout, ErrUnknown, "timed out waiting for %s", server)
+	}
+	e.Cause = cause
 	return e
 }
 

@@ -11,7 +11,7 @@ export function toRaw(ev: MatrixEvent): RawEvent {
     type: ev.getType(),
     sender: ev.getSender() ?? "",
     ts: ev.getTs(),
-    content: ev.getContent() as Record<string, unknown>,
+    content: contentOf(ev),
     relation: ev.getRelation() as RawEvent["relation"],
     redacted: ev.isRedacted(),
     stateKey: ev.getStateKey(),
@@ -79,4 +79,11 @@ export function stateNotice(t: Translate, room: Room, e: RawEvent, prev: Record<
     }
   }
   return t("timeline.unsupported", { type: e.type });
+}
+
+/** contentOf prefers the SDK's applied edit, read from the edit itself once decrypted. */
+function contentOf(ev: MatrixEvent): Record<string, unknown> {
+  const edit = ev.replacingEvent();
+  const next = edit && !edit.isDecryptionFailure() ? edit.getContent()["m.new_content"] : undefined;
+  return (next && typeof next === "object" ? next : ev.getContent()) as Record<string, unknown>;
 }
