@@ -23,14 +23,17 @@ func (a *API) registerAuthedMedia(e *echo.Echo) {
 	authedOpen := func(c echo.Context) media.OpenOptions {
 		return media.OpenOptions{AllowRemote: true, Wait: waitParam(c)}
 	}
-	v1 := e.Group("/_matrix/client/v1/media", auth)
-	v1.GET("/config", a.mediaConfig)
+	// Auth is per route, not group middleware: Echo answers a group with
+	// middleware through a catch-all route, which turns a wrong method into
+	// 404 (or 401) instead of 405 M_UNRECOGNIZED.
+	v1 := e.Group("/_matrix/client/v1/media")
+	v1.GET("/config", a.mediaConfig, auth)
 	if a.opts.Media.URLPreviews {
-		v1.GET("/preview_url", a.previewURL)
+		v1.GET("/preview_url", a.previewURL, auth)
 	}
-	v1.GET("/download/:serverName/:mediaId", a.downloadMedia(authedOpen))
-	v1.GET("/download/:serverName/:mediaId/:fileName", a.downloadMedia(authedOpen))
-	v1.GET("/thumbnail/:serverName/:mediaId", a.thumbnailMedia(authedOpen))
+	v1.GET("/download/:serverName/:mediaId", a.downloadMedia(authedOpen), auth)
+	v1.GET("/download/:serverName/:mediaId/:fileName", a.downloadMedia(authedOpen), auth)
+	v1.GET("/thumbnail/:serverName/:mediaId", a.thumbnailMedia(authedOpen), auth)
 	e.DELETE("/_synapse/admin/v1/media/:serverName/:mediaId", a.adminDeleteMedia, auth)
 }
 

@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kabarchat/kabar/echoserver"
 	"github.com/kabarchat/kabar/media"
 	"github.com/kabarchat/kabar/models/spec"
 )
@@ -22,6 +23,8 @@ import (
 // satisfies it.
 type MediaRepo interface {
 	MaxUploadBytes() int64
+	// QuotaLeft is how many more bytes a user may upload; -1: unlimited.
+	QuotaLeft(ctx context.Context, uploader string) (int64, error)
 	Upload(ctx context.Context, uploader, contentType, fileName string, body io.Reader) (string, error)
 	Create(ctx context.Context, uploader string) (string, int64, error)
 	UploadTo(ctx context.Context, uploader, origin, mediaID, contentType, fileName string, body io.Reader) error
@@ -40,6 +43,9 @@ type MediaOptions struct {
 	LegacyFrozenAfter int64
 	// URLPreviews enables preview_url.
 	URLPreviews bool
+	// UploadLimiter rate-limits uploads and /create per user; nil means
+	// unlimited.
+	UploadLimiter echoserver.Limiter
 }
 
 // MediaUploadPrefix is where upload bodies arrive; echoserver leaves their size to
@@ -52,9 +58,11 @@ func (a *API) registerMedia(e *echo.Echo) {
 		return
 	}
 	auth := a.requireAuth
-	e.POST("/_matrix/media/v3/upload", a.uploadMedia, auth)
-	e.PUT("/_matrix/media/v3/upload/:serverName/:mediaId", a.uploadMediaTo, auth)
-	e.POST("/_matrix/media/v1/create", a.createMedia, auth)
+	// content-repo.yaml: 429 on all three.
+	limit := echoserver.RateLimit(a.opts.Media.UploadLimiter, func(c echo.Context) string { return session(c).UserID })
+	e.POST("/_matrix/media/v3/upload", a.uploadMedia, auth, limit)
+	e.PUT("/_matrix/media/v3/upload/:serverName/:mediaId", a.uploadMediaTo, auth, limit)
+	e.POST("/_matrix/media/v1/create", a.createMedia, auth, limit)
 	legacy := e.Group("/_matrix/media/v3")
 	legacy.GET("/config", a.mediaConfig, auth)
 	if a.opts.Media.URLPreviews {
@@ -111,11 +119,19 @@ func (a *API) createMedia(c echo.Context) error {
 }
 
 // uploadParams reads the content type (default application/octet-stream,
-// content-repo.yaml) and file name, and refuses a declared oversize body.
+// content-repo.yaml) and file name, and refuses a declared oversize body
+// (413) or one over the user's quota (403) before reading it.
 func (a *API) uploadParams(c echo.Context) (string, string, error) {
 	req := c.Request()
 	if max := a.opts.Media.Repo.MaxUploadBytes(); max > 0 && req.ContentLength > max {
 		return "", "", spec.TooLarge("content is larger than %d bytes", max)
+	}
+	left, err := a.opts.Media.Repo.QuotaLeft(req.Context(), session(c).UserID)
+	if err != nil {
+		return "", "", err
+	}
+	if left >= 0 && (req.ContentLength > left || left == 0) {
+		return "", "", spec.Forbidden("this upload would exceed your media quota (%d bytes left)", left)
 	}
 	ct := strings.TrimSpace(req.Header.Get("Content-Type"))
 	if ct == "" {

@@ -38,6 +38,7 @@ func (a *API) createRoom(c echo.Context) error {
 	if err := echoserver.BindJSON(c, &req); err != nil {
 		return err
 	}
+	remote := a.remoteInvitees(&req) // invited once the room exists
 	cr, err := a.parseCreateRoom(&req, spec.UserID(session(c).UserID))
 	if err != nil {
 		return err
@@ -47,6 +48,7 @@ func (a *API) createRoom(c echo.Context) error {
 	if err != nil {
 		return roomErr(err)
 	}
+	a.inviteRemotes(c.Request().Context(), roomID, cr.Creator, remote, req.IsDirect)
 	return ok(c, map[string]string{"room_id": string(roomID)})
 }
 

@@ -17,6 +17,20 @@ type RemoteMembership interface {
 	InviteRemote(ctx context.Context, roomID spec.RoomID, inviter, invitee spec.UserID, content map[string]any) (string, error)
 	// ResolveAlias asks the alias's server for the room and its servers.
 	ResolveAlias(ctx context.Context, alias spec.RoomAlias) (spec.RoomID, []spec.ServerName, error)
+	// RemoteRoom reports whether joining or leaving the room must go
+	// through another server (none of our users is in it).
+	RemoteRoom(ctx context.Context, roomID spec.RoomID, user spec.UserID) (bool, error)
+	// LeaveRemote rejects an invite to a room this server is not in.
+	LeaveRemote(ctx context.Context, roomID spec.RoomID, user spec.UserID, reason string) error
+}
+
+// remoteRoom asks RemoteMembership whether the room lives elsewhere (false
+// without federation).
+func (a *API) remoteRoom(ctx context.Context, roomID spec.RoomID, user spec.UserID) (bool, error) {
+	if a.opts.Federation == nil {
+		return false, nil
+	}
+	return a.opts.Federation.RemoteRoom(ctx, roomID, user)
 }
 
 // viaKey carries the servers a remote alias lookup named from resolveRoom
@@ -78,4 +92,39 @@ func cutServer(id string) (string, string, bool) {
 func isNotFound(err error) bool {
 	var me *spec.Error
 	return errors.As(err, &me) && me.Status == 404
+}
+
+// remoteInvitees takes the users of other servers out of a createRoom
+// invite list (they need the federation invite handshake, which can only
+// run once the room exists); without federation they stay and are refused.
+func (a *API) remoteInvitees(req *createRoomRequest) []spec.UserID {
+	if a.opts.Federation == nil {
+		return nil
+	}
+	var remote []spec.UserID
+	local := req.Invite[:0:0]
+	for _, raw := range req.Invite {
+		if u, err := spec.ParseUserID(raw); err == nil && u.Server() != a.opts.ServerName {
+			remote = append(remote, u)
+			continue
+		}
+		local = append(local, raw)
+	}
+	req.Invite = local
+	return remote
+}
+
+// inviteRemotes invites createRoom's remote users. The room exists
+// already, so a server that refuses or cannot be reached costs only its
+// own invite (logged), as create_room.yaml's invite list is best effort.
+func (a *API) inviteRemotes(ctx context.Context, roomID spec.RoomID, creator spec.UserID, users []spec.UserID, direct bool) {
+	for _, u := range users {
+		content := map[string]any{}
+		if direct {
+			content["is_direct"] = true
+		}
+		if _, err := a.opts.Federation.InviteRemote(ctx, roomID, creator, u, content); err != nil {
+			a.log.Info("createRoom: remote invite failed", "room", roomID, "invitee", u, "err", err)
+		}
+	}
 }

@@ -90,11 +90,16 @@ func (a *API) join(c echo.Context, roomID spec.RoomID) error {
 	}
 	ctx := c.Request().Context()
 	user := spec.UserID(session(c).UserID)
-	if _, _, err := a.opts.Rooms.Room(ctx, roomID); err != nil {
-		if !isNotFound(err) || a.opts.Federation == nil {
+	remote, err := a.remoteRoom(ctx, roomID, user)
+	if err != nil {
+		return err
+	}
+	if _, _, err := a.opts.Rooms.Room(ctx, roomID); remote || err != nil {
+		if !remote {
 			return err
 		}
-		// A room this server is not in: join through a resident server.
+		// A room this server is not in (unknown, or all our users left):
+		// join through a resident server.
 		content := a.profileContent(ctx, string(user))
 		if body.Reason != "" {
 			content["reason"] = body.Reason

@@ -21,6 +21,16 @@ func (a *API) leave(c echo.Context) error {
 		return err
 	}
 	user := spec.UserID(session(c).UserID)
+	ctx := c.Request().Context()
+	if remote, err := a.remoteRoom(ctx, roomID, user); err != nil {
+		return err
+	} else if remote {
+		// Rejecting an invite to a room we are not in (federation/membership/leave.go).
+		if err := a.opts.Federation.LeaveRemote(ctx, roomID, user, body.Reason); err != nil {
+			return roomErr(err)
+		}
+		return ok(c, struct{}{})
+	}
 	if _, err := a.opts.Rooms.Membership(c.Request().Context(), roomID, user, user, "leave", body.Reason, nil); err != nil {
 		return roomErr(err)
 	}

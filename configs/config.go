@@ -134,6 +134,9 @@ type RateLimits struct {
 	Login        RateLimit `yaml:"login"`
 	Registration RateLimit `yaml:"registration"`
 	Message      RateLimit `yaml:"message"`
+	// MediaUpload limits uploads (and /create) per user: a separate bucket
+	// from messages, since a photo album arrives as a burst of uploads.
+	MediaUpload RateLimit `yaml:"media_upload"`
 }
 
 // RateLimit is a token bucket: PerSecond tokens refill, Burst at most.
@@ -188,6 +191,9 @@ type Media struct {
 	// RemoteCacheRetention drops unused cached remote media; 0 keeps it.
 	RemoteCacheRetention time.Duration `yaml:"remote_cache_retention"`
 	MaxThumbnailPixels   int64         `yaml:"max_thumbnail_pixels"`
+	// MaxBytesPerUser caps the bytes a local user may have uploaded in all;
+	// 0 is unlimited.
+	MaxBytesPerUser int64 `yaml:"max_bytes_per_user"`
 	// OutboundAllowNetworks are CIDRs URL previews may reach although private.
 	OutboundAllowNetworks []string `yaml:"outbound_allow_networks"`
 }
@@ -220,6 +226,7 @@ func Default() *Config {
 			Login:        RateLimit{PerSecond: 0.5, Burst: 5},
 			Registration: RateLimit{PerSecond: 0.2, Burst: 5},
 			Message:      RateLimit{PerSecond: 10, Burst: 50},
+			MediaUpload:  RateLimit{PerSecond: 1, Burst: 20},
 		},
 		Rooms:    Rooms{DefaultVersion: "12"},
 		Sync:     Sync{MaxTimeout: 2 * time.Minute},
@@ -388,7 +395,8 @@ func (c *Config) Validate() error {
 			bad("login.jwt.subject_claim: must be set")
 		}
 	}
-	for name, rl := range map[string]RateLimit{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration, "message": c.RateLimits.Message} {
+	for name, rl := range map[string]RateLimit{"login": c.RateLimits.Login, "registration": c.RateLimits.Registration,
+		"message": c.RateLimits.Message, "media_upload": c.RateLimits.MediaUpload} {
 		if c.RateLimits.Enabled && (rl.PerSecond <= 0 || rl.Burst < 1) {
 			bad("rate_limits.%s: per_second must be > 0 and burst >= 1", name)
 		}
@@ -422,8 +430,8 @@ func (c *Config) validateMedia(bad func(string, ...any)) {
 			bad("media.legacy_freeze_time %q: want an RFC 3339 time: %v", m.LegacyFreezeTime, err)
 		}
 	}
-	if m.RemoteCacheRetention < 0 || m.MaxThumbnailPixels < 1 {
-		bad("media: remote_cache_retention must not be negative and max_thumbnail_pixels must be positive")
+	if m.RemoteCacheRetention < 0 || m.MaxThumbnailPixels < 1 || m.MaxBytesPerUser < 0 {
+		bad("media: remote_cache_retention and max_bytes_per_user must not be negative and max_thumbnail_pixels must be positive")
 	}
 	for _, n := range m.OutboundAllowNetworks {
 		if _, err := netip.ParsePrefix(n); err != nil {

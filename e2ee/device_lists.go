@@ -115,20 +115,29 @@ func (s *Service) sendDeviceListUpdates(ctx context.Context, userID string, rows
 			s.log.Warn("device list update: read prev_id", "user", userID, "err", err)
 			return
 		}
-		edu := deviceListUpdate{UserID: userID, DeviceID: row.DeviceID, StreamID: row.StreamPos, PrevID: []int64{}, Deleted: deleted}
+		prevID := []int64{}
 		if prev > 0 {
-			edu.PrevID = []int64{prev}
+			prevID = []int64{prev}
 		}
-		if !deleted {
-			if keys, err := s.st.DeviceKeysOf(ctx, userID, []string{row.DeviceID}); err == nil && len(keys) == 1 {
-				edu.Keys = json.RawMessage(keys[0].KeyJSON)
-			}
-			if d, err := s.st.GetDevice(ctx, userID, row.DeviceID); err == nil {
-				edu.DeviceDisplayName = d.DisplayName
-			}
-		}
+		edu := s.deviceUpdate(ctx, userID, row.DeviceID, row.StreamPos, prevID, deleted)
 		s.sendEDU(ctx, "m.device_list_update", edu, dests)
 	}
+}
+
+// deviceUpdate builds the m.device_list_update of one device, with its
+// current keys and display name unless it was deleted.
+func (s *Service) deviceUpdate(ctx context.Context, userID, deviceID string, streamID int64, prev []int64, deleted bool) deviceListUpdate {
+	edu := deviceListUpdate{UserID: userID, DeviceID: deviceID, StreamID: streamID, PrevID: prev, Deleted: deleted}
+	if deleted {
+		return edu
+	}
+	if keys, err := s.st.DeviceKeysOf(ctx, userID, []string{deviceID}); err == nil && len(keys) == 1 {
+		edu.Keys = json.RawMessage(keys[0].KeyJSON)
+	}
+	if d, err := s.st.GetDevice(ctx, userID, deviceID); err == nil {
+		edu.DeviceDisplayName = d.DisplayName
+	}
+	return edu
 }
 
 // remoteServersSharing lists the other servers with a member in a room the

@@ -82,6 +82,11 @@ func (s *Service) scanMemberships(ctx context.Context, from, to int64) (int64, e
 	if to <= from {
 		return from, nil
 	}
+	if err := s.handleJoins(ctx, from, to); err != nil {
+		// Remote servers catch up through prev_id gaps and the resync
+		// worker; the encrypted-room entries below must not wait on this.
+		s.log.Warn("device lists of joins", "err", err)
+	}
 	evs, err := s.st.EncryptedMembershipEvents(ctx, from, to)
 	if err != nil {
 		return from, err

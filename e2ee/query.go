@@ -177,8 +177,22 @@ func mergeKey(keyJSON string, sigs []models.CrossSigningSignature, unsigned map[
 	return b, wrap("encode key", err)
 }
 
-// queryRemote asks each remote server concurrently, bounded by timeout.
+// queryRemote answers remote users from the key cache where it is fresh
+// (remote_cache.go) and asks each server for the rest concurrently,
+// bounded by timeout.
 func (s *Service) queryRemote(ctx context.Context, remote map[spec.ServerName]map[string][]string, timeout time.Duration, out *QueryResponse) {
+	for srv, users := range remote {
+		rest, err := s.fromCache(ctx, users, out)
+		if err != nil {
+			s.log.Warn("read remote key cache", "server", srv, "err", err)
+			continue
+		}
+		if len(rest) == 0 {
+			delete(remote, srv)
+		} else {
+			remote[srv] = rest
+		}
+	}
 	if len(remote) == 0 {
 		return
 	}
@@ -188,31 +202,46 @@ func (s *Service) queryRemote(ctx context.Context, remote map[spec.ServerName]ma
 	var wg sync.WaitGroup
 	for srv, users := range remote {
 		wg.Go(func() {
+			before := map[string]models.RemoteDeviceList{}
+			for u := range users {
+				if l, ok := s.listVersion(ctx, u); ok {
+					before[u] = l
+				}
+			}
 			res, err := s.opts.Remote.QueryKeys(ctx, srv, users)
+			if err == nil && res != nil {
+				s.cacheQueryAnswer(ctx, srv, users, before, res)
+			}
 			mu.Lock()
 			defer mu.Unlock()
-			if err != nil || res == nil {
-				out.Failures[string(srv)] = map[string]any{}
-				return
-			}
-			for u, d := range res.DeviceKeys {
-				if serverOf(u) == srv {
-					out.DeviceKeys[u] = d
-				}
-			}
-			for u, k := range res.MasterKeys {
-				if serverOf(u) == srv {
-					out.MasterKeys[u] = k
-				}
-			}
-			for u, k := range res.SelfSigningKeys {
-				if serverOf(u) == srv {
-					out.SelfSigningKeys[u] = k
-				}
-			}
+			mergeRemote(out, srv, res, err)
 		})
 	}
 	wg.Wait()
+}
+
+// mergeRemote adds one server's answer (only its own users) to out, or
+// lists the server in failures.
+func mergeRemote(out *QueryResponse, srv spec.ServerName, res *QueryResponse, err error) {
+	if err != nil || res == nil {
+		out.Failures[string(srv)] = map[string]any{}
+		return
+	}
+	for u, d := range res.DeviceKeys {
+		if serverOf(u) == srv {
+			out.DeviceKeys[u] = d
+		}
+	}
+	for u, k := range res.MasterKeys {
+		if serverOf(u) == srv {
+			out.MasterKeys[u] = k
+		}
+	}
+	for u, k := range res.SelfSigningKeys {
+		if serverOf(u) == srv {
+			out.SelfSigningKeys[u] = k
+		}
+	}
 }
 
 // ClaimResponse is the body of POST /keys/claim.

@@ -18,18 +18,22 @@ type RemoteDevices struct {
 	UserID   string `json:"user_id"`
 	StreamID int64  `json:"stream_id"`
 	Devices  []struct {
-		DeviceID string `json:"device_id"`
+		DeviceID    string          `json:"device_id"`
+		DisplayName string          `json:"device_display_name"`
+		Keys        json.RawMessage `json:"keys"`
 	} `json:"devices"`
+	MasterKey      json.RawMessage `json:"master_key"`
+	SelfSigningKey json.RawMessage `json:"self_signing_key"`
 }
 
 // resyncTimeout bounds one /user/devices request.
 const resyncTimeout = 30 * time.Second
 
 // ReceiveDeviceListUpdate applies an inbound m.device_list_update EDU
-// (server-server-api "Device Management"). Kabar keeps no copy of remote
-// keys (every /keys/query for a remote user asks its server), so an update
-// records a device-list change that wakes our users sharing an encrypted
-// room with the sender, and the stream_id is tracked to detect gaps: when
+// (server-server-api "Device Management"). The update drops the user's
+// cached keys (remote_cache.go), records a device-list change that wakes our
+// users sharing an encrypted room with the sender, and the stream_id is
+// tracked to detect gaps: when
 // none of prev_id is the last stream_id we saw, updates were lost and the
 // whole list is resynced through GET /user/devices/{userId}.
 func (s *Service) ReceiveDeviceListUpdate(ctx context.Context, origin spec.ServerName, raw json.RawMessage) error {
@@ -51,6 +55,9 @@ func (s *Service) ReceiveDeviceListUpdate(ctx context.Context, origin spec.Serve
 	gap := tracked && (known.Stale || (len(edu.PrevID) > 0 && !slices.Contains(edu.PrevID, known.StreamID)))
 	next := models.RemoteDeviceList{UserID: edu.UserID, StreamID: edu.StreamID, Stale: gap}
 	if err := s.st.PutRemoteDeviceList(ctx, next); err != nil {
+		return err
+	}
+	if err := s.st.DeleteRemoteKeyCache(ctx, edu.UserID); err != nil {
 		return err
 	}
 	if err := s.recordChange(ctx, edu.UserID, []string{edu.DeviceID}, edu.Deleted); err != nil {
@@ -80,36 +87,15 @@ func (s *Service) ReceiveSigningKeyUpdate(ctx context.Context, origin spec.Serve
 	if len(edu.MasterKey) == 0 && len(edu.SelfSigningKey) == 0 {
 		return spec.BadJSON("m.signing_key_update without keys")
 	}
+	if err := s.st.DeleteRemoteKeyCache(ctx, edu.UserID); err != nil {
+		return err
+	}
 	return s.recordChange(ctx, edu.UserID, nil, false)
 }
 
-// queueResync asks the resync worker to refetch a user's device list; when
-// the worker is busy the list stays marked stale and the next update of the
-// user triggers the resync again.
-func (s *Service) queueResync(userID string) {
-	select {
-	case s.resync <- userID:
-	default:
-		s.log.Warn("device list resync queue full", "user", userID)
-	}
-}
-
-// runResync refetches stale remote device lists until ctx ends.
-func (s *Service) runResync(ctx context.Context) error {
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case userID := <-s.resync:
-			if err := s.resyncUser(ctx, userID); err != nil && ctx.Err() == nil {
-				s.log.Info("device list resync failed", "user", userID, "err", err)
-			}
-		}
-	}
-}
-
-// resyncUser fetches a remote user's whole device list and records every
-// device as changed, so our users' clients query the keys again.
+// resyncUser fetches a remote user's whole device list, caches its keys,
+// and records every device as changed, so our users' clients query the
+// keys again.
 func (s *Service) resyncUser(ctx context.Context, userID string) error {
 	ctx, cancel := context.WithTimeout(ctx, resyncTimeout)
 	defer cancel()
@@ -119,6 +105,9 @@ func (s *Service) resyncUser(ctx context.Context, userID string) error {
 	}
 	if res.UserID != userID {
 		return spec.BadJSON("/user/devices answered for %q", res.UserID)
+	}
+	if err := s.cacheUserDevices(ctx, res); err != nil {
+		return err
 	}
 	if err := s.st.PutRemoteDeviceList(ctx, models.RemoteDeviceList{UserID: userID, StreamID: res.StreamID}); err != nil {
 		return err

@@ -60,7 +60,13 @@ type Options struct {
 	Logger   *slog.Logger
 	// MaxInbox bounds each device's undelivered to-device messages.
 	MaxInbox int
-	Now      func() time.Time
+	// ResyncRetry is the first wait before retrying a failed device-list
+	// resync (doubling up to an hour); default 30s.
+	ResyncRetry time.Duration
+	// RemoteCacheTTL bounds how long cached remote keys answer /keys/query
+	// without asking their server, even without an update; default 1h.
+	RemoteCacheTTL time.Duration
+	Now            func() time.Time
 }
 
 // Service is the key server.
@@ -71,9 +77,9 @@ type Service struct {
 	// toDevice and deviceLists are the two side streams /sync tracks.
 	toDevice    *streampos.Allocator
 	deviceLists *streampos.Allocator
-	// resync carries remote users whose device lists had a gap to the
-	// resync worker (remote_lists.go).
-	resync chan string
+	// resync holds remote users whose device lists had a gap, for the
+	// resync worker (resync.go).
+	resync *resyncQueue
 }
 
 // New builds the service; its streams continue after the stored positions.
@@ -96,6 +102,12 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 	if opts.MaxInbox <= 0 {
 		opts.MaxInbox = 1000
 	}
+	if opts.ResyncRetry <= 0 {
+		opts.ResyncRetry = 30 * time.Second
+	}
+	if opts.RemoteCacheTTL <= 0 {
+		opts.RemoteCacheTTL = time.Hour
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -108,7 +120,7 @@ func New(ctx context.Context, opts Options) (*Service, error) {
 		return nil, err
 	}
 	return &Service{opts: opts, st: opts.Store, log: opts.Logger,
-		toDevice: streampos.New(td), deviceLists: streampos.New(dl), resync: make(chan string, 256)}, nil
+		toDevice: streampos.New(td), deviceLists: streampos.New(dl), resync: newResyncQueue()}, nil
 }
 
 // isLocal reports whether a user ID belongs to this server.

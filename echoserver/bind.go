@@ -3,7 +3,6 @@ package echoserver
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 
@@ -47,31 +46,7 @@ func DecodeJSON(body []byte, dst any) error {
 		return spec.NotJSON("request body is not valid JSON: %v", err)
 	}
 	if err := json.Unmarshal(body, dst); err != nil {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			field := typeErr.Field
-			if field == "" {
-				return spec.BadJSON("request body must be a JSON %s", jsonKind(typeErr.Type.Kind().String()))
-			}
-			return spec.BadJSON("field %q has the wrong type: want %s", field, jsonKind(typeErr.Type.Kind().String()))
-		}
-		return spec.BadJSON("invalid request body: %v", err)
+		return spec.BadJSON("%s", spec.DescribeJSONError("request body", err))
 	}
 	return nil
-}
-
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "struct", "map":
-		return "object"
-	case "slice", "array":
-		return "array"
-	case "string":
-		return "string"
-	case "bool":
-		return "boolean"
-	case "int", "int64", "int32", "uint", "uint64", "float64":
-		return "number"
-	}
-	return fmt.Sprintf("value (%s)", goKind)
 }

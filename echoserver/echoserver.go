@@ -7,8 +7,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -45,7 +47,7 @@ func New(opts Options) *echo.Echo {
 	} else {
 		e.IPExtractor = echo.ExtractIPDirect()
 	}
-	e.Pre(cors)
+	e.Pre(cors, cleanURL)
 	e.Use(accessLog(log))
 	if opts.Metrics != nil {
 		// Inside the access log, outside the body limit: a 413 is counted too.
@@ -77,6 +79,30 @@ func cors(next echo.HandlerFunc) echo.HandlerFunc {
 		}
 		return next(c)
 	}
+}
+
+// cleanURL refuses a request whose path or query carries a NUL character or
+// invalid UTF-8 (after percent-decoding). No Matrix identifier, event type,
+// token or media name contains either, and PostgreSQL text cannot hold them:
+// refusing them here gives one clear 400 instead of a driver error deep in
+// some handler.
+func cleanURL(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		u := c.Request().URL
+		if !cleanText(u.Path) {
+			return spec.InvalidParam("request path contains a NUL character or invalid UTF-8")
+		}
+		if strings.IndexByte(u.RawQuery, '%') >= 0 {
+			if q, err := url.QueryUnescape(u.RawQuery); err == nil && !cleanText(q) {
+				return spec.InvalidParam("query string contains a NUL character or invalid UTF-8")
+			}
+		}
+		return next(c)
+	}
+}
+
+func cleanText(s string) bool {
+	return strings.IndexByte(s, 0) < 0 && utf8.ValidString(s)
 }
 
 // accessLog writes one line per request. The query string is left out: it

@@ -51,7 +51,7 @@ func (r *Repo) Open(ctx context.Context, origin, mediaID string, o OpenOptions) 
 		return nil, err
 	}
 	if o.FrozenAfter > 0 && m.CreatedAt >= o.FrozenAfter {
-		return nil, spec.NotFound("media not found (this endpoint is frozen; use /_matrix/client/v1/media)")
+		return nil, frozen()
 	}
 	f, err := os.Open(r.files.contentPath(m.Origin, m.MediaID))
 	if errors.Is(err, os.ErrNotExist) {
@@ -63,6 +63,10 @@ func (r *Repo) Open(ctx context.Context, origin, mediaID string, o OpenOptions) 
 	}
 	r.touch(ctx, m)
 	return contentOf(m, f), nil
+}
+
+func frozen() error {
+	return spec.NotFound("media not found (this endpoint is frozen; use /_matrix/client/v1/media)")
 }
 
 func contentOf(m *models.Media, f *os.File) *Content {
@@ -86,6 +90,10 @@ func (r *Repo) lookup(ctx context.Context, origin, mediaID string, o OpenOptions
 	if errors.Is(err, models.ErrNotFound) {
 		if origin == string(r.opts.ServerName) || !o.AllowRemote || r.opts.Remote == nil {
 			return nil, spec.NotFound("media not found")
+		}
+		if o.FrozenAfter > 0 {
+			// Cached now, it would be frozen anyway: skip the download.
+			return nil, frozen()
 		}
 		return r.fetchRemote(ctx, spec.ServerName(origin), mediaID)
 	}

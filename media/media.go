@@ -37,11 +37,14 @@ type Store interface {
 	GetMedia(ctx context.Context, origin, mediaID string) (*models.Media, error)
 	CompleteUpload(ctx context.Context, m *models.Media, now int64) error
 	CountPendingUploads(ctx context.Context, uploader string, now int64) (int64, error)
+	UploadedBytes(ctx context.Context, uploader string) (int64, error)
 	TouchMedia(ctx context.Context, origin, mediaID string, now int64) error
 	DeleteMedia(ctx context.Context, origin, mediaID string) error
 	ExpiredMedia(ctx context.Context, local string, remoteBefore, now int64, limit int) ([]models.Media, error)
 	GetThumbnail(ctx context.Context, t models.MediaThumbnail) (*models.MediaThumbnail, error)
 	PutThumbnail(ctx context.Context, t *models.MediaThumbnail) error
+	DeleteThumbnail(ctx context.Context, t models.MediaThumbnail) error
+	ExpiredRemoteThumbnails(ctx context.Context, local string, before int64, limit int) ([]models.MediaThumbnail, error)
 	GetURLPreview(ctx context.Context, url string, now int64) (*models.URLPreview, error)
 	PutURLPreview(ctx context.Context, p *models.URLPreview) error
 	DeleteExpiredURLPreviews(ctx context.Context, now int64) error
@@ -64,6 +67,8 @@ type Options struct {
 	PendingExpiry time.Duration
 	// MaxPendingUploads per user (POST /create); over it: 429.
 	MaxPendingUploads int
+	// MaxBytesPerUser is each local user's upload quota; 0: unlimited.
+	MaxBytesPerUser int64
 	// Remote fetches media from other servers; nil: remote media is not
 	// available (404 M_NOT_FOUND).
 	Remote RemoteFetcher
@@ -81,7 +86,9 @@ type Repo struct {
 	files   *files
 	waiters *waiters
 	thumbs  *thumbnailer
-	fetches *flights
+	fetches *flights[*models.Media]
+	// thumbFetches shares remote thumbnail downloads.
+	thumbFetches *flights[*models.MediaThumbnail]
 	// outbound fetches URL previews and remote media redirects; its dialer
 	// refuses private addresses.
 	outbound *http.Client
@@ -112,8 +119,8 @@ func New(opts Options) (*Repo, error) {
 		return nil, err
 	}
 	return &Repo{opts: opts, log: opts.Logger, files: f, waiters: newWaiters(),
-		thumbs: newThumbnailer(opts.MaxThumbnailPixels), fetches: newFlights(),
-		outbound: newOutboundClient(opts.OutboundAllow, 0)}, nil
+		thumbs: newThumbnailer(opts.MaxThumbnailPixels), fetches: newFlights[*models.Media](),
+		thumbFetches: newFlights[*models.MediaThumbnail](), outbound: newOutboundClient(opts.OutboundAllow, 0)}, nil
 }
 
 // MaxUploadBytes is the advertised m.upload.size.
@@ -157,7 +164,7 @@ func (r *Repo) Upload(ctx context.Context, uploader, contentType, fileName strin
 }
 
 func (r *Repo) upload(ctx context.Context, uploader, contentType, fileName string, body io.Reader, limit int64) (string, error) {
-	w, err := r.files.writeTemp(body, limit)
+	w, err := r.writeUpload(ctx, uploader, body, limit)
 	if err != nil {
 		return "", err
 	}
@@ -205,7 +212,7 @@ func (r *Repo) UploadTo(ctx context.Context, uploader, origin, mediaID, contentT
 	if err := r.checkUploadable(ctx, uploader, origin, mediaID); err != nil {
 		return err
 	}
-	w, err := r.files.writeTemp(body, r.opts.MaxUploadBytes)
+	w, err := r.writeUpload(ctx, uploader, body, r.opts.MaxUploadBytes)
 	if err != nil {
 		return err
 	}

@@ -1,7 +1,9 @@
 package media
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"mime"
@@ -15,17 +17,24 @@ import (
 	"github.com/kabarchat/kabar/models/spec"
 )
 
-// RemoteFetcher performs signed federation requests; the federation client
-// satisfies it through a small adapter in server.
+// RemoteFetcher performs federation requests; *fedclient.Client satisfies
+// it.
 type RemoteFetcher interface {
 	// GetStream sends a signed GET for path (with query) to destination's
 	// federation API. The caller closes the body.
 	GetStream(ctx context.Context, destination spec.ServerName, path string) (*http.Response, error)
+	// GetStreamUnsigned is GetStream without authentication, for the
+	// deprecated /_matrix/media/v3 endpoints of older servers.
+	GetStreamUnsigned(ctx context.Context, destination spec.ServerName, path string) (*http.Response, error)
 }
 
 const (
-	remoteFetchTimeout = 2 * time.Minute
+	// remoteFetchTimeout bounds a whole remote download. The federation
+	// client already fails a body silent for 30 s; this only stops a peer
+	// that trickles bytes forever, so it allows 100 MB at ~200 kB/s.
+	remoteFetchTimeout = 10 * time.Minute
 	maxMetadataPart    = 64 << 10
+	maxErrorBody       = 64 << 10
 )
 
 // fetchRemote downloads and caches a remote media item. Concurrent requests
@@ -42,32 +51,25 @@ func (r *Repo) fetchRemote(ctx context.Context, origin spec.ServerName, mediaID 
 // downloadRemote implements the requesting side of federation
 // content_repository.yaml: GET /_matrix/federation/v1/media/download/{mediaId}
 // answered with multipart/mixed (a JSON metadata part, then the bytes or a
-// Location to fetch them from).
+// Location to fetch them from); servers without it get the deprecated
+// client-server download.
 func (r *Repo) downloadRemote(ctx context.Context, origin spec.ServerName, mediaID string) (*models.Media, error) {
-	resp, err := r.opts.Remote.GetStream(ctx, origin,
-		"/_matrix/federation/v1/media/download/"+url.PathEscape(mediaID)+"?timeout_ms=20000")
+	id := url.PathEscape(mediaID)
+	resp, legacy, err := r.remoteGet(ctx, origin,
+		"/_matrix/federation/v1/media/download/"+id+"?timeout_ms=20000",
+		"/_matrix/media/v3/download/"+url.PathEscape(string(origin))+"/"+id+"?allow_remote=false&timeout_ms=20000")
 	if err != nil {
-		r.log.Info("remote media fetch failed", "origin", origin, "err", err)
-		return nil, spec.NewError(http.StatusBadGateway, spec.ErrUnknown, "could not fetch remote media")
+		return nil, err
 	}
 	defer resp.Body.Close()
-	switch {
-	case resp.StatusCode == http.StatusNotFound:
-		return nil, spec.NotFound("media not found")
-	case resp.StatusCode != http.StatusOK:
-		return nil, spec.NewError(http.StatusBadGateway, spec.ErrUnknown, "remote server answered %d", resp.StatusCode)
-	}
-	part, closeFn, err := r.secondPart(ctx, resp)
+	part, closeFn, err := r.contentPart(ctx, resp, legacy)
 	if err != nil {
 		return nil, err
 	}
 	defer closeFn()
 	w, err := r.files.writeTemp(part.body, r.opts.MaxUploadBytes)
 	if err != nil {
-		if merr, ok := err.(*spec.Error); ok && merr.Code == spec.ErrTooLarge {
-			merr.Status = http.StatusBadGateway // content_repo.md: remote too large is 502
-		}
-		return nil, err
+		return nil, remoteTooLarge(err)
 	}
 	now := r.now()
 	m := &models.Media{Origin: string(origin), MediaID: mediaID, ContentType: part.contentType, FileName: part.fileName,
@@ -81,11 +83,82 @@ func (r *Repo) downloadRemote(ctx context.Context, origin spec.ServerName, media
 	return m, nil
 }
 
+// remoteTooLarge turns 413 into 502: content too large on another server is
+// a gateway failure for our client (content_repo.md).
+func remoteTooLarge(err error) error {
+	if merr, ok := err.(*spec.Error); ok && merr.Code == spec.ErrTooLarge {
+		merr.Status = http.StatusBadGateway
+	}
+	return err
+}
+
+// remoteGet asks the federation endpoint fedPath and, if the remote does
+// not know it, the deprecated legacyPath, unauthenticated
+// (server-server-api "Content Repository": fall back on 404 M_UNRECOGNIZED,
+// with allow_remote=false). It returns a 200 response and whether it came
+// from the legacy endpoint; any other answer becomes a Matrix error.
+func (r *Repo) remoteGet(ctx context.Context, origin spec.ServerName, fedPath, legacyPath string) (*http.Response, bool, error) {
+	resp, err := r.opts.Remote.GetStream(ctx, origin, fedPath)
+	if err != nil {
+		r.log.Info("remote media fetch failed", "origin", origin, "err", err)
+		return nil, false, spec.NewError(http.StatusBadGateway, spec.ErrUnknown, "could not fetch remote media")
+	}
+	legacy := false
+	if unrecognized(resp) {
+		resp.Body.Close()
+		legacy = true
+		if resp, err = r.opts.Remote.GetStreamUnsigned(ctx, origin, legacyPath); err != nil {
+			r.log.Info("legacy remote media fetch failed", "origin", origin, "err", err)
+			return nil, false, spec.NewError(http.StatusBadGateway, spec.ErrUnknown, "could not fetch remote media")
+		}
+	}
+	switch {
+	case resp.StatusCode == http.StatusOK:
+		return resp, legacy, nil
+	case resp.StatusCode == http.StatusNotFound:
+		resp.Body.Close()
+		return nil, false, spec.NotFound("media not found")
+	default:
+		resp.Body.Close()
+		return nil, false, spec.NewError(http.StatusBadGateway, spec.ErrUnknown, "remote server answered %d", resp.StatusCode)
+	}
+}
+
+// unrecognized reports a server that does not implement the endpoint: 404,
+// 405 or 400 with M_UNRECOGNIZED (server-server-api "Unsupported
+// endpoints"; some servers used 400), or a 404 that is not a Matrix error at
+// all (a router in front of an old server). The body it reads is put back.
+func unrecognized(resp *http.Response) bool {
+	switch resp.StatusCode {
+	case http.StatusNotFound, http.StatusMethodNotAllowed, http.StatusBadRequest:
+	default:
+		return false
+	}
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
+	resp.Body.Close()
+	resp.Body = io.NopCloser(bytes.NewReader(data))
+	var e struct {
+		Errcode string `json:"errcode"`
+	}
+	json.Unmarshal(data, &e)
+	return e.Errcode == "M_UNRECOGNIZED" || (resp.StatusCode == http.StatusNotFound && e.Errcode == "")
+}
+
 // mediaPart is the content part of a federation media response.
 type mediaPart struct {
 	body        io.Reader
 	contentType string
 	fileName    string
+}
+
+// contentPart returns the bytes of a 200 answer: the whole body of a legacy
+// answer, the second part of a federation one.
+func (r *Repo) contentPart(ctx context.Context, resp *http.Response, legacy bool) (*mediaPart, func(), error) {
+	if legacy {
+		return &mediaPart{body: resp.Body, contentType: resp.Header.Get("Content-Type"),
+			fileName: dispositionFileName(resp.Header.Get("Content-Disposition"))}, func() {}, nil
+	}
+	return r.secondPart(ctx, resp)
 }
 
 // secondPart reads the multipart response up to the content: the metadata
@@ -157,33 +230,33 @@ func dispositionFileName(h string) string {
 }
 
 // flights collapses concurrent fetches of one key into one.
-type flights struct {
+type flights[T any] struct {
 	mu sync.Mutex
-	m  map[string]*flight
+	m  map[string]*flight[T]
 }
 
-type flight struct {
+type flight[T any] struct {
 	done chan struct{}
-	m    *models.Media
+	v    T
 	err  error
 }
 
-func newFlights() *flights { return &flights{m: map[string]*flight{}} }
+func newFlights[T any]() *flights[T] { return &flights[T]{m: map[string]*flight[T]{}} }
 
-func (f *flights) do(key string, fn func() (*models.Media, error)) (*models.Media, error) {
+func (f *flights[T]) do(key string, fn func() (T, error)) (T, error) {
 	f.mu.Lock()
 	if fl, ok := f.m[key]; ok {
 		f.mu.Unlock()
 		<-fl.done
-		return fl.m, fl.err
+		return fl.v, fl.err
 	}
-	fl := &flight{done: make(chan struct{})}
+	fl := &flight[T]{done: make(chan struct{})}
 	f.m[key] = fl
 	f.mu.Unlock()
-	fl.m, fl.err = fn()
+	fl.v, fl.err = fn()
 	f.mu.Lock()
 	delete(f.m, key)
 	f.mu.Unlock()
 	close(fl.done)
-	return fl.m, fl.err
+	return fl.v, fl.err
 }

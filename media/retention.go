@@ -2,6 +2,9 @@ package media
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"os"
 	"time"
 )
 
@@ -37,6 +40,11 @@ func (r *Repo) Sweep(ctx context.Context) (int, error) {
 		remoteBefore = now - r.opts.RemoteRetention.Milliseconds()
 	}
 	removed := 0
+	if remoteBefore > 0 {
+		if err := r.sweepRemoteThumbnails(ctx, remoteBefore); err != nil {
+			return removed, err
+		}
+	}
 	for {
 		rows, err := r.opts.Store.ExpiredMedia(ctx, string(r.opts.ServerName), remoteBefore, now, sweepBatch)
 		if err != nil {
@@ -53,4 +61,27 @@ func (r *Repo) Sweep(ctx context.Context) (int, error) {
 		}
 	}
 	return removed, r.opts.Store.DeleteExpiredURLPreviews(ctx, now)
+}
+
+// sweepRemoteThumbnails drops thumbnails of remote media older than the
+// retention; they are fetched or made again when asked for.
+func (r *Repo) sweepRemoteThumbnails(ctx context.Context, before int64) error {
+	for {
+		rows, err := r.opts.Store.ExpiredRemoteThumbnails(ctx, string(r.opts.ServerName), before, sweepBatch)
+		if err != nil {
+			return err
+		}
+		for _, t := range rows {
+			if err := r.opts.Store.DeleteThumbnail(ctx, t); err != nil {
+				return err
+			}
+			path := r.files.thumbPath(t.Origin, t.MediaID, thumbSpec{Width: t.Width, Height: t.Height, Method: t.Method, Animated: t.Animated})
+			if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return fmt.Errorf("delete thumbnail file: %w", err)
+			}
+		}
+		if len(rows) < sweepBatch {
+			return nil
+		}
+	}
 }

@@ -23,6 +23,9 @@ const (
 	formatPNG  = "png"
 	formatGIF  = "gif"
 	formatWebP = "webp"
+	// formatAnimWebP is an animated WebP: thumbnailed from its first frame
+	// (webpanim.go); APNG has no such case, it decodes as a still PNG.
+	formatAnimWebP = "webp-animated"
 )
 
 // thumbSpec is one thumbnail size and method (client-server-api "Thumbnails").
@@ -82,10 +85,10 @@ func sniff(head []byte) string {
 }
 
 // animatedWebP reports a VP8X header with the animation flag: such files
-// are served whole when animation is wanted and refused otherwise (the
-// webp decoder reads still images only).
+// are served whole when animation is wanted, else their first frame is
+// thumbnailed.
 func animatedWebP(head []byte) bool {
-	return len(head) >= 21 && string(head[12:16]) == "VP8X" && head[20]&0x02 != 0
+	return len(head) >= 30 && string(head[12:16]) == "VP8X" && head[20]&0x02 != 0
 }
 
 func decodeConfig(format string, r io.Reader) (image.Config, error) {
@@ -112,6 +115,8 @@ func decode(format string, r io.Reader) (image.Image, error) {
 		return gif.Decode(r) // the first frame
 	case formatWebP:
 		return webp.Decode(r)
+	case formatAnimWebP:
+		return decodeFirstWebPFrame(r)
 	}
 	return nil, fmt.Errorf("unsupported image format")
 }
@@ -136,11 +141,11 @@ func probe(r io.ReadSeeker, maxPixels int64) (string, image.Config, []byte, erro
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return "", image.Config{}, head, fmt.Errorf("rewind image: %w", err)
 	}
+	var cfg image.Config
+	var err error
 	if format == formatWebP && animatedWebP(head) {
-		return format, image.Config{}, head, nil // dimensions not needed: never decoded
-	}
-	cfg, err := decodeConfig(format, bufio.NewReader(r))
-	if err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
+		format, cfg = formatAnimWebP, canvasOfAnimatedWebP(head)
+	} else if cfg, err = decodeConfig(format, bufio.NewReader(r)); err != nil || cfg.Width <= 0 || cfg.Height <= 0 {
 		return "", image.Config{}, head, cannotThumbnail()
 	}
 	if int64(cfg.Width)*int64(cfg.Height) > maxPixels {

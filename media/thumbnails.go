@@ -88,6 +88,11 @@ func atoiStrict(s string) (int, error) {
 // Thumbnail returns a thumbnail of a media item, generating and caching it
 // on first use (client-server-api "Thumbnails").
 func (r *Repo) Thumbnail(ctx context.Context, origin, mediaID string, req ThumbnailRequest, o OpenOptions) (*Content, error) {
+	if origin != string(r.opts.ServerName) {
+		if c, done, err := r.remoteThumbnail(ctx, origin, mediaID, req, o); done {
+			return c, err
+		}
+	}
 	orig, err := r.Open(ctx, origin, mediaID, o)
 	if err != nil {
 		return nil, err
@@ -98,7 +103,7 @@ func (r *Repo) Thumbnail(ctx context.Context, origin, mediaID string, req Thumbn
 			orig.File.Close()
 		}
 	}()
-	format, cfg, head, err := probe(orig.File, r.thumbs.maxPixels)
+	format, cfg, _, err := probe(orig.File, r.thumbs.maxPixels)
 	if err != nil {
 		var merr *spec.Error
 		if errors.As(err, &merr) && merr.Code == spec.ErrTooLarge && origin != string(r.opts.ServerName) {
@@ -106,14 +111,11 @@ func (r *Repo) Thumbnail(ctx context.Context, origin, mediaID string, req Thumbn
 		}
 		return nil, err
 	}
-	animated := format == formatGIF || (format == formatWebP && animatedWebP(head))
+	animated := format == formatGIF || format == formatAnimWebP
 	if req.Animated && animated && orig.Size <= maxAnimatedBytes {
 		keep = true
 		_, err := orig.File.Seek(0, io.SeekStart)
 		return orig, err
-	}
-	if format == formatWebP && animatedWebP(head) {
-		return nil, cannotThumbnail() // no still-frame decoder for animated WebP
 	}
 	target, fits := chooseSize(req.Width, req.Height, req.Method)
 	small := cfg.Width <= req.Width && cfg.Height <= req.Height
@@ -126,7 +128,19 @@ func (r *Repo) Thumbnail(ctx context.Context, origin, mediaID string, req Thumbn
 	if !fits {
 		target = thumbSpec{Width: min(req.Width, cfg.Width), Height: min(req.Height, cfg.Height), Method: "scale"}
 	}
-	return r.cachedThumbnail(ctx, orig, format, target)
+	c, err := r.cachedThumbnail(ctx, orig, format, target)
+	if err != nil && format == formatAnimWebP {
+		// A first frame this decoder cannot read (an unusual encoding):
+		// the original is a valid answer when small enough to send.
+		if orig.Size <= maxAnimatedBytes {
+			keep = true
+			_, err := orig.File.Seek(0, io.SeekStart)
+			return orig, err
+		}
+		return nil, spec.NewError(http.StatusBadRequest, spec.ErrUnknown,
+			"cannot thumbnail this animated WebP: its first frame could not be decoded and the file is too large to serve whole")
+	}
+	return c, err
 }
 
 // cachedThumbnail serves a thumbnail from the cache or generates it.

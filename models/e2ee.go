@@ -146,3 +146,18 @@ type KeyBackupSession struct {
 }
 
 func (KeyBackupSession) TableName() string { return "e2ee_backup_sessions" }
+
+// RemoteKeyCache is the last answer of a remote server's /user/keys/query
+// for one of its users (server-server-api "End-to-End Encryption": servers
+// should cache remote keys). The maps are stored as the JSON the remote
+// server sent; the row is dropped when the user's device list or signing
+// keys change, or when the list is marked stale.
+type RemoteKeyCache struct {
+	UserID         string `gorm:"primaryKey;size:255"`
+	DeviceKeys     string `gorm:"type:text;not null"` // {"<device_id>": DeviceKeys, ...}
+	MasterKey      string `gorm:"type:text;not null;default:''"`
+	SelfSigningKey string `gorm:"type:text;not null;default:''"`
+	FetchedAt      int64  `gorm:"not null"`
+}
+
+func (RemoteKeyCache) TableName() string { return "e2ee_remote_key_cache" }

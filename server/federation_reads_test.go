@@ -45,6 +45,19 @@ func TestFederationReads(t *testing.T) {
 			t.Fatalf("%v %+v", err, out)
 		}
 	})
+	t.Run("event_auth", func(t *testing.T) {
+		var out struct {
+			AuthChain []map[string]any `json:"auth_chain"`
+		}
+		err := c.Do(ctx, hs2, "GET", "/_matrix/federation/v1/event_auth/"+room+"/"+url.PathEscape(last), nil, &out)
+		found := false
+		for _, e := range out.AuthChain {
+			found = found || e["type"] == "m.room.create"
+		}
+		if err != nil || !found {
+			t.Fatalf("%v %d events, create found %v", err, len(out.AuthChain), found)
+		}
+	})
 	t.Run("backfill", func(t *testing.T) {
 		var out struct{ PDUs []map[string]any }
 		err := c.Do(ctx, hs2, "GET", "/_matrix/federation/v1/backfill/"+room+"?v="+url.QueryEscape(last)+"&limit=3", nil, &out)

@@ -13,6 +13,7 @@ import (
 	"github.com/kabarchat/kabar/federation/event"
 	"github.com/kabarchat/kabar/federation/keys"
 	"github.com/kabarchat/kabar/federation/xmatrix"
+	"github.com/kabarchat/kabar/models/spec"
 )
 
 // TestFederationSendBadInput sends hand-made transactions from hs1 to hs2:
@@ -59,6 +60,8 @@ func TestFederationSendBadInput(t *testing.T) {
 	hashMismatch := build(alice, "secret")
 	badSig := build(alice, "resigned")
 	mallory := build("@mallory:"+r.hs1.ServerName, "let me in")
+	elsewhere := edit(build(alice, "unknown room").JSON(), func(m map[string]any) { m["room_id"] = "!unknown:" + r.hs1.ServerName })
+	elsewhereID := guessEventIDForTest(t, elsewhere)
 
 	txn := func(pdus ...[]byte) string {
 		raws := make([]json.RawMessage, len(pdus))
@@ -95,15 +98,17 @@ func TestFederationSendBadInput(t *testing.T) {
 		pdu       []byte
 		wantError string // substring; "" for accepted
 		stored    bool
+		rejected  bool // stored marked rejected, never served
 	}{
-		{"replayed known event", goodRow.EventID, []byte(goodRow.JSON), "", true},
+		{"replayed known event", goodRow.EventID, []byte(goodRow.JSON), "", true, false},
 		{"content changed: kept redacted", hashMismatch.EventID(), edit(hashMismatch.JSON(), func(m map[string]any) {
 			m["content"] = map[string]any{"msgtype": "m.text", "body": "tampered"}
-		}), "", true},
+		}), "", true, false},
 		{"signature broken", badSig.EventID(), edit(badSig.JSON(), func(m map[string]any) {
 			m["signatures"] = map[string]any{r.hs1.ServerName: map[string]any{key1.ID: strings.Repeat("A", 86)}}
-		}), "M_FORBIDDEN", false},
-		{"sender not in the room", mallory.EventID(), mallory.JSON(), "M_FORBIDDEN", false},
+		}), "M_FORBIDDEN", false, false},
+		{"sender not in the room", mallory.EventID(), mallory.JSON(), "M_FORBIDDEN", true, true},
+		{"unknown room: answered, not dropped", elsewhereID, elsewhere, "M_NOT_FOUND", false, false},
 	}
 	for i, tc := range pduCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -117,6 +122,15 @@ func TestFederationSendBadInput(t *testing.T) {
 			row, err := r.hs2.srv.store.EventByID(ctx, tc.id)
 			if (err == nil) != tc.stored {
 				t.Fatalf("stored = %v, want %v", err == nil, tc.stored)
+			}
+			if row.Rejected != tc.rejected {
+				t.Fatalf("rejected = %v, want %v", row.Rejected, tc.rejected)
+			}
+			if tc.rejected {
+				err := r.hs1.srv.fed.client.Do(ctx, spec.ServerName(r.hs2.ServerName), "GET", "/_matrix/federation/v1/event/"+url.PathEscape(tc.id), nil, nil)
+				if err == nil {
+					t.Fatal("a rejected event was served")
+				}
 			}
 			if tc.name == "content changed: kept redacted" && strings.Contains(row.JSON, "tampered") {
 				t.Errorf("event with a wrong content hash was stored unredacted")
@@ -169,4 +183,13 @@ func TestFederationSendBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// guessEventIDForTest computes a v10 event ID of a raw PDU.
+func guessEventIDForTest(t *testing.T, raw []byte) string {
+	ev, err := event.Parse(event.LookupRoomVersion("10"), raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev.EventID()
 }

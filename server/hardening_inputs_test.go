@@ -63,7 +63,7 @@ var remoteRoutePattern = regexp.MustCompile(`/join/|/join$|/knock/|/invite|/prof
 // leakPatterns find internal detail in an error message: network and DNS
 // errors, database and driver text, Go type names, file paths, panics.
 var leakPatterns = regexp.MustCompile(`(?i)dial tcp|lookup |no such host|connection refused|i/o timeout|` +
-	`\bsql\b|sqlstate|gorm|sqlite|pq: |pgx|duplicate key|unique constraint|violates|syntax error at|` +
+	`\bsql\b|sqlstate|gorm|sqlite|pq: |\bpgx\b|duplicate key|unique constraint|violates|syntax error at|` +
 	`context canceled|context deadline|deadline exceeded|\*json\.|(?-i:\bjson: )|go value|go struct|` +
 	`goroutine|panic|runtime error|nil pointer|index out of range|%!|\.go:\d+|` +
 	`(^|[\s"'(=])/(tmp|home|work|root|var|usr|etc|proc)/`)
@@ -77,6 +77,12 @@ var garbageParams = []string{
 	"!" + long + ":kabar.test", "@" + long + ":kabar.test", "$" + long, "#" + long + ":kabar.test",
 	"!abc:elsewhere.invalid", "@x:elsewhere.invalid", "#x:elsewhere.invalid", "elsewhere.invalid",
 	"@x:kabar.test:1:2", "@UPPER:kabar.test",
+}
+
+// badAuthHeaders are Authorization headers that carry no valid token.
+var badAuthHeaders = []string{
+	"Bearer", "Bearer ", "Basic YWxpY2U6cGFzc3dvcmQ=", "Bearer syt_bogus", "Bearer \xff\xfe",
+	"Bearer " + strings.Repeat("t", 8000), "Bearer a b c", "bearer " + long,
 }
 
 // nested returns n levels of JSON arrays inside an object.
@@ -136,5 +142,5 @@ var hostileQueries = []string{
 	"url=http%3A%2F%2F127.0.0.1%3A1%2F", "url=%00", "url=file%3A%2F%2F%2Fetc%2Fpasswd",
 	"allow_remote=maybe&timeout_ms=-1", "user_id=%40x%3Aelsewhere.invalid",
 	"set_presence=bogus&full_state=maybe", "include_all_networks=maybe&recurse=maybe",
-	"next_batch=%00&order_by=bogus", "token=%00", "%zz=1",
+	"next_batch=%00&order_by=bogus", "token=%00", "%zz=1", "from=%FF&filter=%FF", "since=%C3",
 }

@@ -20,12 +20,16 @@ import (
 // hardener walks every registered route with hostile requests and collects
 // the answers that break the promise of DESIGN.md style rule 3.
 type hardener struct {
-	ts       *testServer
-	fedURL   string
-	client   *http.Client
-	valid    map[string]string // path parameter -> a value that exists
-	other    map[string]string // path parameter -> another user's value
-	alice    string            // alice's access token
+	ts     *testServer
+	fedURL string
+	client *http.Client
+	valid  map[string]string // path parameter -> a value that exists
+	other  map[string]string // path parameter -> another user's value
+	alice  string            // alice's access token
+	// sign, when set, signs federation requests with X-Matrix.
+	sign func(method, uri string, body []byte) string
+	// statuses, when set, counts the answers by status (for the log).
+	statuses map[int]int
 	sent     int
 	failures map[string]string // dedup key -> first failure
 	order    []string
@@ -104,6 +108,7 @@ type request struct {
 	method  string
 	path    string // already escaped, may carry a query
 	token   string
+	auth    string // raw Authorization header, overrides token
 	body    []byte
 	withBob bool // path carries another user's IDs
 }
@@ -121,6 +126,12 @@ func (h *hardener) send(t *testing.T, r request) (int, []byte) {
 	if r.token != "" {
 		req.Header.Set("Authorization", "Bearer "+r.token)
 	}
+	if r.auth == "" && h.sign != nil && r.tg.isFederation() {
+		r.auth = h.sign(r.method, r.path, r.body)
+	}
+	if r.auth != "" {
+		req.Header.Set("Authorization", r.auth)
+	}
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -133,6 +144,9 @@ func (h *hardener) send(t *testing.T, r request) (int, []byte) {
 	defer resp.Body.Close()
 	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	h.check(r, resp.StatusCode, data)
+	if h.statuses != nil {
+		h.statuses[resp.StatusCode]++
+	}
 	return resp.StatusCode, data
 }
 
@@ -146,14 +160,7 @@ func (h *hardener) check(r request, status int, data []byte) {
 			return
 		}
 	}
-	if status < 400 {
-		return
-	}
-	if leakPatterns.Match(data) {
-		h.fail(r, status, "leaks internals: "+string(data))
-		return
-	}
-	if r.method == http.MethodHead {
+	if status < 400 || r.method == http.MethodHead {
 		return
 	}
 	var e map[string]any
@@ -161,11 +168,15 @@ func (h *hardener) check(r request, status int, data []byte) {
 		h.fail(r, status, "error body is not a JSON object: "+string(data))
 		return
 	}
+	msg, _ := e["error"].(string)
+	if leakPatterns.MatchString(msg) {
+		h.fail(r, status, "leaks internals: "+string(data))
+		return
+	}
 	if _, uia := e["flows"]; uia && status == http.StatusUnauthorized {
 		return // a user-interactive auth challenge needs no errcode
 	}
 	code, _ := e["errcode"].(string)
-	msg, _ := e["error"].(string)
 	if !strings.HasPrefix(code, "M_") || msg == "" {
 		h.fail(r, status, "not a Matrix error: "+string(data))
 	}
@@ -214,8 +225,8 @@ func TestHardeningEveryRoute(t *testing.T) {
 		for _, key := range h.order {
 			t.Error(h.failures[key])
 		}
-		t.Logf("%d routes, %d hostile requests, %d distinct failures, %s",
-			len(targets), h.sent, len(h.order), time.Since(start).Round(time.Millisecond))
+		t.Logf("%d routes, %d hostile requests, %d distinct failures, %s; by status: %v",
+			len(targets), h.sent, len(h.order), time.Since(start).Round(time.Millisecond), h.statuses)
 	})
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kabarchat/kabar/clientapi"
 	"github.com/kabarchat/kabar/configs"
+	"github.com/kabarchat/kabar/echoserver"
 	"github.com/kabarchat/kabar/media"
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
@@ -15,7 +16,7 @@ import (
 
 // newMedia builds the content repository and the client API's media options.
 // Remote media is fetched through the federation client.
-func newMedia(cfg *configs.Config, serverName spec.ServerName, st *store.Store, remote media.RemoteFetcher, log *slog.Logger) (*media.Repo, clientapi.MediaOptions, error) {
+func newMedia(cfg *configs.Config, serverName spec.ServerName, st *store.Store, remote media.RemoteFetcher, uploads echoserver.Limiter, log *slog.Logger) (*media.Repo, clientapi.MediaOptions, error) {
 	var allow []netip.Prefix
 	for _, n := range cfg.Media.OutboundAllowNetworks {
 		p, err := netip.ParsePrefix(n)
@@ -30,6 +31,7 @@ func newMedia(cfg *configs.Config, serverName spec.ServerName, st *store.Store, 
 		Root:               cfg.MediaPath(),
 		MaxUploadBytes:     cfg.Media.MaxUploadBytes,
 		MaxThumbnailPixels: cfg.Media.MaxThumbnailPixels,
+		MaxBytesPerUser:    cfg.Media.MaxBytesPerUser,
 		RemoteRetention:    cfg.Media.RemoteCacheRetention,
 		OutboundAllow:      allow,
 		Remote:             remote,
@@ -38,7 +40,7 @@ func newMedia(cfg *configs.Config, serverName spec.ServerName, st *store.Store, 
 	if err != nil {
 		return nil, clientapi.MediaOptions{}, err
 	}
-	opts := clientapi.MediaOptions{Repo: repo, URLPreviews: cfg.Media.URLPreviews}
+	opts := clientapi.MediaOptions{Repo: repo, URLPreviews: cfg.Media.URLPreviews, UploadLimiter: uploads}
 	if cfg.Media.LegacyUnauthenticated == configs.MediaLegacyFreeze {
 		opts.LegacyFrozenAfter = 1 // everything, unless a freeze time is set
 		if cfg.Media.LegacyFreezeTime != "" {

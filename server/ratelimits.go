@@ -17,6 +17,7 @@ type rateLimiters struct {
 	Login        echoserver.Limiter // keyed by client IP
 	Registration echoserver.Limiter // keyed by client IP
 	Message      echoserver.Limiter // keyed by user ID
+	MediaUpload  echoserver.Limiter // keyed by user ID
 }
 
 // newRateLimiters builds the limiters of rate_limits (KABAR_RATE_LIMITS=off
@@ -34,6 +35,7 @@ func newRateLimiters(cfg configs.RateLimits) (rateLimiters, error) {
 		{"login", cfg.Login, &rl.Login},
 		{"registration", cfg.Registration, &rl.Registration},
 		{"message", cfg.Message, &rl.Message},
+		{"media_upload", cfg.MediaUpload, &rl.MediaUpload},
 	} {
 		l, err := ratelimit.New(ratelimit.Options{PerSecond: a.set.PerSecond, Burst: a.set.Burst})
 		if err != nil {

@@ -3,9 +3,13 @@ package sync
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/kabarchat/kabar/models/spec"
 )
 
 // Filter is a client filter (client-server-api "Filtering";
@@ -64,9 +68,13 @@ func ParseFilter(data []byte) (*Filter, error) {
 	if len(trimmed) == 0 || trimmed[0] != '{' {
 		return nil, fmt.Errorf("filter must be a JSON object")
 	}
+	if !utf8.Valid(trimmed) {
+		// json.Unmarshal would accept it, but the raw filter is stored.
+		return nil, errors.New("filter is not valid UTF-8")
+	}
 	var f Filter
 	if err := json.Unmarshal(trimmed, &f); err != nil {
-		return nil, fmt.Errorf("invalid filter: %v", err)
+		return nil, errors.New(spec.DescribeJSONError("filter", err))
 	}
 	if f.EventFormat != "" && f.EventFormat != "client" && f.EventFormat != "federation" {
 		return nil, fmt.Errorf("event_format must be \"client\" or \"federation\"")
@@ -182,7 +190,7 @@ func ParseRoomEventFilter(data []byte) (*RoomEventFilter, error) {
 	}
 	var f RoomEventFilter
 	if err := json.Unmarshal(trimmed, &f); err != nil {
-		return nil, fmt.Errorf("invalid filter: %v", err)
+		return nil, errors.New(spec.DescribeJSONError("filter", err))
 	}
 	if f.Limit != nil && *f.Limit < 0 {
 		return nil, fmt.Errorf("limit must not be negative")

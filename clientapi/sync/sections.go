@@ -74,6 +74,9 @@ func (b *builder) leftRoom(ctx context.Context, roomID string) error {
 	if !b.initial && member.StreamPos <= b.since[StreamEvents] {
 		return nil
 	}
+	if done, err := b.outOfBandLeft(ctx, roomID, member); done || err != nil {
+		return err // a rejected invite of a room we are not in (outofband.go)
+	}
 	from := b.since[StreamEvents]
 	if b.initial {
 		from = 0
@@ -176,7 +179,7 @@ func (b *builder) strippedRoom(ctx context.Context, roomID, membership string) e
 	if err != nil {
 		return err
 	}
-	events := make([]json.RawMessage, 0, len(rows)+1)
+	events := inviteRoomState(member) // a room we are not in (outofband.go)
 	for _, r := range append(rows, member) {
 		events = append(events, stripped(r))
 	}

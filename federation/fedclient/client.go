@@ -32,10 +32,14 @@ type Options struct {
 	AllowPrivateAddresses bool
 	// DNS for SRV lookups; net.DefaultResolver if nil.
 	DNS DNS
-	// Timeout bounds one whole request (default 30s).
+	// Timeout bounds one whole request (default 30s); streamed responses
+	// (GetStream) are bounded by StreamIdleTimeout instead.
 	Timeout time.Duration
-	Logger  *slog.Logger
-	Now     func() time.Time
+	// StreamIdleTimeout is how long a streamed body may stay silent
+	// (default 30s).
+	StreamIdleTimeout time.Duration
+	Logger            *slog.Logger
+	Now               func() time.Time
 }
 
 // Client is the federation HTTP client.

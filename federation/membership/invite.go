@@ -11,7 +11,7 @@ import (
 )
 
 // strippedTypes is the state an invitee's server is shown (client-server-api
-// "Stripped state").
+// "Stripped state"), sent as invite_room_state.
 var strippedTypes = []string{"m.room.create", "m.room.join_rules", "m.room.name", "m.room.canonical_alias", "m.room.avatar", "m.room.encryption", "m.room.topic"}
 
 // InviteRemote invites a user of another server ("Inviting to a room"): the
@@ -38,8 +38,9 @@ func (s *Service) InviteRemote(ctx context.Context, roomID spec.RoomID, inviter,
 		if err != nil {
 			continue
 		}
-		b, _ := json.Marshal(map[string]any{"type": st.Type(), "state_key": *st.StateKey(), "sender": st.Sender(), "content": json.RawMessage(st.Content())})
-		stripped = append(stripped, b)
+		// v1.16: the entries are full PDUs (invites-v2.yaml), which the
+		// invitee's server may verify; older servers read the same fields.
+		stripped = append(stripped, st.JSON())
 	}
 	body := map[string]any{"room_version": rv.ID, "event": json.RawMessage(ev.JSON()), "invite_room_state": stripped}
 	var resp struct {

@@ -63,7 +63,9 @@ type sendJoinResponse struct {
 func (s *Service) JoinRemote(ctx context.Context, roomID spec.RoomID, user spec.UserID, servers []spec.ServerName, content map[string]any) error {
 	var errs []error
 	var tried []spec.ServerName
-	for _, server := range servers {
+	// The inviter and the servers known from the room's last state come
+	// after the caller's choice (a rejoin or an accepted invite).
+	for _, server := range s.candidateServers(ctx, roomID, user, servers) {
 		if server == s.opts.ServerName {
 			continue
 		}

@@ -59,7 +59,7 @@ func (r *Receiver) invite(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.opts.Rooms.StoreInvite(ctx, signed); err != nil {
+	if err := r.opts.Rooms.StoreInvite(ctx, withInviteState(signed, req.InviteRoomState)); err != nil {
 		return roomErr(err)
 	}
 	return c.JSON(http.StatusOK, map[string]json.RawMessage{"event": signed.JSON()})

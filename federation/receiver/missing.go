@@ -118,11 +118,3 @@ func (r *Receiver) unconnected(ctx context.Context, got map[string]*event.Event)
 	slices.Sort(out)
 	return out
 }
-
-// fillState is the last resort for a gap get_missing_events could not close.
-// NOTSPEC (yet): fetching the state before ev with /state_ids and /event and
-// accepting ev on it needs the room service to take an explicit state;
-// until then the event stays refused and the origin's next event retries.
-func (r *Receiver) fillState(_ context.Context, _ spec.ServerName, _ *event.Event) error {
-	return rooms.ErrMissingPrevEvents
-}

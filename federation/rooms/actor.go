@@ -21,7 +21,10 @@ type request struct {
 	// forward: we relay the remote event to the room's other servers (a
 	// send_join/send_leave we answered as the resident server).
 	forward bool
-	done   chan *result
+	// onState carries the state a remote event is accepted on when its
+	// prev events are unknown (onstate.go).
+	onState *suppliedState
+	done    chan *result
 }
 
 // result is the outcome of one request.

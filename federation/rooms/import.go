@@ -86,8 +86,12 @@ func checkAgainstAuthEvents(e *event.Event, byID map[string]*event.Event) error 
 func (s *Service) writeImport(ctx context.Context, join *event.Event, state []*event.Event, byID map[string]*event.Event, create *event.Event) (Sent, error) {
 	roomID := join.RoomID()
 	if _, err := s.st.Room(ctx, roomID); err == nil {
-		// Already known (a rejoin): the join goes through the room's actor.
+		// Already known (a rejoin): the join goes through the room's actor,
+		// on the returned state if we missed what came since (onstate.go).
 		acc, err := s.AcceptRemote(ctx, join)
+		if errors.Is(err, ErrMissingPrevEvents) {
+			acc, err = s.rejoin(ctx, join, state, byID)
+		}
 		return Sent{EventID: acc.EventID, StreamPos: acc.StreamPos}, err
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return Sent{}, err
@@ -198,33 +202,17 @@ func (s *Service) BuildEvent(ctx context.Context, roomID spec.RoomID, p Proto) (
 }
 
 // StoreInvite keeps an invite of one of our users that another server sent
-// through /invite. In a room we know it goes through the room's actor; in
-// an unknown room it is stored alone, with a stream position so the
-// invitee's /sync sees it, but without room state.
+// through /invite. In a room we take part in it goes through the room's
+// actor; otherwise it is stored out of band (outofband.go), so the
+// invitee's /sync sees it without the room's state.
 func (s *Service) StoreInvite(ctx context.Context, ev *event.Event) error {
-	if _, err := s.st.Room(ctx, ev.RoomID()); err == nil {
+	in, err := s.Participating(ctx, spec.RoomID(ev.RoomID()))
+	if err != nil {
+		return err
+	}
+	if in {
 		_, err := s.AcceptRemote(ctx, ev)
 		return err
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return err
 	}
-	if _, err := s.st.EventByID(ctx, ev.EventID()); err == nil {
-		return nil // a retried invite
-	}
-	w := &writer{svc: s, rv: ev.Version(), room: models.Room{RoomID: ev.RoomID()}}
-	res := s.stream.Reserve(1)
-	defer res.Done()
-	row, err := w.row(ev, res.First)
-	if err != nil {
-		return err
-	}
-	err = s.st.Transaction(ctx, func(tx *store.Store) error {
-		return tx.WriteRoom(ctx, &store.RoomWrite{RoomID: ev.RoomID(), Events: []models.Event{row}})
-	})
-	if err != nil {
-		return fmt.Errorf("store invite %s: %w", ev.EventID(), err)
-	}
-	res.Done()
-	s.opts.Notifier.Notify(res.Last, []string{*ev.StateKey()})
-	return nil
+	return s.StoreOutOfBand(ctx, ev)
 }

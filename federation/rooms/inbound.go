@@ -24,8 +24,26 @@ type Accepted struct {
 var ErrMissingPrevEvents = errors.New("missing prev events")
 
 // ErrRejected wraps the reason a remote event failed authorization
-// (server-server-api "Rejection"); it is not stored.
+// (server-server-api "Rejection"); it is stored marked rejected (reject).
 var ErrRejected = errors.New("event rejected")
+
+// errUnknownAuth: auth events we do not have. The event is refused but not
+// stored as rejected: with its auth events it may pass.
+var errUnknownAuth = errors.New("unknown auth events")
+
+// reject stores the event as rejected (never served, never an extremity,
+// and events citing it as an auth event are rejected too) and returns why.
+func (in *inbound) reject(why error) error {
+	row, err := in.w.row(in.ev, 0)
+	if err != nil {
+		return err
+	}
+	row.StateBefore, row.StateAfter = in.beforeSnap, in.beforeSnap
+	if err := in.w.svc.st.InsertRejected(in.ctx, row); err != nil && !errors.Is(err, store.ErrConflict) {
+		return fmt.Errorf("store rejected event %s: %w", in.ev.EventID(), err)
+	}
+	return why
+}
 
 // AcceptRemote runs a remote event through the room's actor
 // (server-server-api "Checks performed on receipt of a PDU", steps 4-6):
@@ -81,7 +99,12 @@ func (a *actor) processRemote(ctx context.Context, req *request) *result {
 			return &result{err: err}
 		}
 	}
-	res := a.acceptRemote(ctx, req.remote, req.forward)
+	var res *result
+	if req.onState != nil {
+		res = a.acceptOnState(ctx, req.remote, req.onState)
+	} else {
+		res = a.acceptRemote(ctx, req.remote, req.forward)
+	}
 	// The writer's view (extremities, reference hashes, joined members) is
 	// reloaded from the database after a remote event.
 	a.w = nil
@@ -94,12 +117,18 @@ func (a *actor) acceptRemote(ctx context.Context, ev *event.Event, forward bool)
 		return &result{err: spec.BadJSON("event %s is not for room %s of version %s", ev.EventID(), w.room.RoomID, w.rv.ID)}
 	}
 	if row, err := w.svc.st.EventByID(ctx, ev.EventID()); err == nil {
+		if row.Rejected {
+			return &result{err: fmt.Errorf("%w: rejected before", ErrRejected)}
+		}
 		return &result{EventID: row.EventID, StreamPos: row.StreamPos, softFailed: row.SoftFailed}
 	} else if !errors.Is(err, store.ErrNotFound) {
 		return &result{err: err}
 	}
 	in := &inbound{w: w, ctx: ctx, ev: ev, forward: forward}
 	if err := in.checkAuthEvents(); err != nil {
+		if errors.Is(err, ErrRejected) && !errors.Is(err, errUnknownAuth) {
+			return &result{err: in.reject(err)}
+		}
 		return &result{err: err}
 	}
 	if err := in.stateBefore(); err != nil {
@@ -109,7 +138,7 @@ func (a *actor) acceptRemote(ctx context.Context, ev *event.Event, forward bool)
 		if in.before.err != nil {
 			return &result{err: in.before.err}
 		}
-		return &result{err: fmt.Errorf("%w: against the state before it: %v", ErrRejected, err)}
+		return &result{err: in.reject(fmt.Errorf("%w: against the state before it: %v", ErrRejected, err))}
 	}
 	// Step 6: soft failure against the current state.
 	current := &authState{ctx: ctx, w: w}
@@ -155,7 +184,7 @@ func (in *inbound) checkAuthEvents() error {
 		return err
 	}
 	if len(rows) != len(ids) {
-		return fmt.Errorf("%w: unknown auth events", ErrRejected)
+		return fmt.Errorf("%w: %w", ErrRejected, errUnknownAuth)
 	}
 	evs := make([]eventauth.Event, 0, len(rows)+1)
 	var create *event.Event
@@ -202,6 +231,13 @@ func (in *inbound) stateBefore() error {
 	}
 	if len(rows) != len(ids) {
 		return ErrMissingPrevEvents
+	}
+	for _, r := range rows {
+		// An outlier or out-of-band event has no state here: as a prev
+		// event it is as good as missing (onstate.go fetches the state).
+		if r.StateAfter == 0 {
+			return ErrMissingPrevEvents
+		}
 	}
 	in.prevs = rows
 	snaps := map[int64]bool{}

@@ -162,7 +162,8 @@ func (s *Service) ParseRows(ctx context.Context, rows []models.Event) ([]*event.
 		rv, ok := versions[r.RoomID]
 		if !ok {
 			var err error
-			if _, rv, err = s.Room(ctx, spec.RoomID(r.RoomID)); err != nil {
+			// versionOf also knows out-of-band events of unknown rooms.
+			if rv, err = s.versionOf(ctx, r); err != nil {
 				return nil, err
 			}
 			versions[r.RoomID] = rv

@@ -36,7 +36,7 @@ type Options struct {
 	// (catchup.go); default 1000.
 	CatchUpAfter int
 	Logger       *slog.Logger
-	Now                    func() time.Time
+	Now          func() time.Time
 }
 
 // Sender implements rooms.Outbox. Start it with Run.

@@ -31,6 +31,7 @@ var All = []Migration{
 	{7, "rooms_api", roomsAPIV7},
 	{8, "push", pushV8},
 	{9, "relations", relationsV9},
+	{10, "e2ee_remote_cache", e2eeRemoteCacheV10},
 }
 
 // schemaVersion is the bookkeeping table.

@@ -16,13 +16,13 @@ func DescribeJSONError(what string, err error) string {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
 		want := jsonKind(typeErr.Type)
-		field := typeErr.Field
+		field := jsonPath(typeErr.Field)
 		switch {
 		case want == "number" && strings.HasPrefix(typeErr.Value, "number"):
 			if field == "" {
-				return fmt.Sprintf("%s: number out of range", what)
+				return fmt.Sprintf("%s: number out of range or not an integer", what)
 			}
-			return fmt.Sprintf("%s: field %q: number out of range", what, field)
+			return fmt.Sprintf("%s: field %q: number out of range or not an integer", what, field)
 		case field == "":
 			return fmt.Sprintf("%s must be a JSON %s", what, want)
 		}
@@ -33,6 +33,36 @@ func DescribeJSONError(what string, err error) string {
 		return fmt.Sprintf("%s is not valid JSON (at byte %d)", what, synErr.Offset)
 	}
 	return fmt.Sprintf("%s is not valid JSON", what)
+}
+
+// jsonPath drops the Go names of embedded structs that encoding/json puts
+// into a field path ("room.timeline.EventFilter.limit"): a segment that
+// looks like an exported Go identifier is not a Matrix JSON key, which are
+// lower-case or start with a sigil.
+func jsonPath(field string) string {
+	if field == "" {
+		return ""
+	}
+	parts := strings.Split(field, ".")
+	kept := parts[:0]
+	for _, p := range parts {
+		if !goIdent(p) {
+			kept = append(kept, p)
+		}
+	}
+	return strings.Join(kept, ".")
+}
+
+func goIdent(s string) bool {
+	if s == "" || s[0] < 'A' || s[0] > 'Z' {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') {
+			return false
+		}
+	}
+	return true
 }
 
 // jsonKind names the JSON kind a Go type decodes from.

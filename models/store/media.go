@@ -64,6 +64,14 @@ func (s *Store) CountPendingUploads(ctx context.Context, uploader string, now in
 	return n, mapErr("count pending uploads", err)
 }
 
+// UploadedBytes sums the sizes of a user's uploads (the media quota).
+func (s *Store) UploadedBytes(ctx context.Context, uploader string) (int64, error) {
+	var n int64
+	err := s.q(ctx).Model(&models.Media{}).Where("uploader = ?", uploader).
+		Select("COALESCE(SUM(size), 0)").Scan(&n).Error
+	return n, mapErr("sum uploaded bytes", err)
+}
+
 // TouchMedia records an access (remote cache retention).
 func (s *Store) TouchMedia(ctx context.Context, origin, mediaID string, now int64) error {
 	err := s.q(ctx).Model(&models.Media{}).Where("origin = ? AND media_id = ?", origin, mediaID).
@@ -124,6 +132,22 @@ func (s *Store) GetThumbnail(ctx context.Context, t models.MediaThumbnail) (*mod
 func (s *Store) PutThumbnail(ctx context.Context, t *models.MediaThumbnail) error {
 	err := s.q(ctx).Clauses(clause.OnConflict{DoNothing: true}).Create(t).Error
 	return mapErr("store thumbnail", err)
+}
+
+// DeleteThumbnail removes one thumbnail row (its file is gone or expired).
+func (s *Store) DeleteThumbnail(ctx context.Context, t models.MediaThumbnail) error {
+	err := s.q(ctx).Where("origin = ? AND media_id = ? AND width = ? AND height = ? AND method = ? AND animated = ?",
+		t.Origin, t.MediaID, t.Width, t.Height, t.Method, t.Animated).Delete(&models.MediaThumbnail{}).Error
+	return mapErr("delete thumbnail", err)
+}
+
+// ExpiredRemoteThumbnails lists up to limit thumbnails of remote media made
+// or fetched before before (remote cache retention: a thumbnail fetched
+// without its original has no media row to expire with).
+func (s *Store) ExpiredRemoteThumbnails(ctx context.Context, local string, before int64, limit int) ([]models.MediaThumbnail, error) {
+	var rows []models.MediaThumbnail
+	err := s.q(ctx).Where("origin <> ? AND created_at < ?", local, before).Limit(limit).Find(&rows).Error
+	return rows, mapErr("list expired remote thumbnails", err)
 }
 
 // GetURLPreview loads a cached, unexpired preview.

@@ -8,6 +8,7 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { deflateSync } from "node:zlib";
 import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -112,6 +113,37 @@ async function registerUI(page, base, name) {
   await page.getByLabel("Confirm password").fill("correct horse battery");
   await page.getByRole("button", { name: "Create account" }).last().click();
   await page.getByTestId("me").waitFor({ timeout: 20000 });
+}
+
+/** testPNG makes a w×h RGB gradient PNG, so the upload test needs no fixture file. */
+function testPNG(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(data.length);
+    const td = Buffer.concat([Buffer.from(type), data]);
+    const c = Buffer.alloc(4);
+    c.writeUInt32BE(crc(td));
+    return Buffer.concat([len, td, c]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++) raw.set([Math.round((x / w) * 255), Math.round((y / h) * 255), 160], y * (w * 3 + 1) + 1 + x * 3);
+  const sig = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
+  return Buffer.concat([sig, chunk("IHDR", ihdr), chunk("IDAT", deflateSync(raw)), chunk("IEND", Buffer.alloc(0))]);
 }
 
 /** messageWith finds a timeline row by its text. */
@@ -340,6 +372,10 @@ async function chatTests(base, alice, dirs) {
 
   await step("alice edits her message and bob sees the new text", async () => {
     await act(alice, "Hello Bob", "Edit");
+    // The composer fills in the old text when editing starts; wait for it so
+    // that the new text is not overwritten.
+    await alice.getByTestId("draft-mode").waitFor();
+    await alice.waitForFunction(() => document.querySelector("textarea")?.value.includes("Hello"));
     await send(alice, "Hello Bob, edited");
     const row = messageWith(bob, "Hello Bob, edited");
     await row.waitFor({ timeout: 20000 });
@@ -352,6 +388,111 @@ async function chatTests(base, alice, dirs) {
     bob.once("dialog", (d) => d.accept());
     await act(bob, "nice to meet you", "Delete");
     await alice.getByTestId("message").filter({ hasText: "Message deleted" }).first().waitFor({ timeout: 20000 });
+  });
+
+  await step("alice uploads an image to the encrypted DM and bob sees it", async () => {
+    await alice.getByTestId("file-input").setInputFiles({ name: "gradient.png", mimeType: "image/png", buffer: testPNG(480, 320) });
+    const img = bob.getByTestId("image").locator("img");
+    await img.waitFor({ timeout: 30000 });
+    await bob.waitForFunction((el) => el.complete && el.naturalWidth > 0, await img.elementHandle(), { timeout: 10000 });
+    // The server holds only ciphertext: the event carries `file`, no `url`.
+    const content = await alice.evaluate(async () => {
+      const s = JSON.parse(localStorage.getItem("kabar.session.v1"));
+      const h = { headers: { Authorization: `Bearer ${s.accessToken}` } };
+      const rooms = await (await fetch("/_matrix/client/v3/joined_rooms", h)).json();
+      const r = await fetch(`/_matrix/client/v3/rooms/${encodeURIComponent(rooms.joined_rooms[0])}/messages?dir=b&limit=1`, h);
+      return (await r.json()).chunk[0];
+    });
+    if (content.type !== "m.room.encrypted") throw new Error(`image event stored as ${content.type}`);
+    await shot(bob, "upload.png");
+    await bob.getByTestId("image").click();
+    const box = bob.getByTestId("lightbox");
+    await box.locator("img").waitFor({ timeout: 10000 });
+    await shot(bob, "lightbox.png");
+    await bob.keyboard.press("Escape");
+    await box.waitFor({ state: "detached" });
+  });
+
+  await step("bob sends a file and alice can download it", async () => {
+    await bob.getByTestId("file-input").setInputFiles({ name: "notes.txt", mimeType: "text/plain", buffer: Buffer.from("kabar notes\n") });
+    const card = alice.getByTestId("file").filter({ hasText: "notes.txt" });
+    await card.waitFor({ timeout: 20000 });
+    const [dl] = await Promise.all([alice.waitForEvent("download", { timeout: 10000 }), card.getByRole("button", { name: "Download" }).click()]);
+    const path = await dl.path();
+    const { readFileSync } = await import("node:fs");
+    if (readFileSync(path, "utf8") !== "kabar notes\n") throw new Error("downloaded file differs");
+  });
+
+  let recoveryKey = "";
+  await step("alice sets up cross-signing and key backup and sees her recovery key", async () => {
+    await alice.getByTestId("security-banner").getByRole("button", { name: "Set up" }).click();
+    const dlg = alice.getByTestId("security-setup");
+    await dlg.getByRole("button", { name: "Create recovery key" }).click();
+    // The first upload of cross-signing keys may or may not ask for UIA.
+    const key = dlg.getByTestId("recovery-key");
+    const password = dlg.getByLabel("Password");
+    await Promise.race([key.waitFor({ timeout: 30000 }), password.waitFor({ timeout: 30000 })]);
+    if (await password.count()) {
+      await password.fill("correct horse battery");
+      await dlg.getByRole("button", { name: "Continue" }).click();
+    }
+    recoveryKey = (await key.textContent({ timeout: 30000 })).trim();
+    if (!/^([1-9A-HJ-NP-Za-km-z]{4} ){11}[1-9A-HJ-NP-Za-km-z]{4}$/.test(recoveryKey)) throw new Error(`odd recovery key ${recoveryKey}`);
+    await shot(alice, "recovery-key.png");
+    await dlg.getByLabel("I have saved my recovery key").check();
+    await dlg.getByRole("button", { name: "Done" }).click();
+    await alice.getByTestId("security-banner").waitFor({ state: "detached", timeout: 10000 });
+    // Wait until the backup holds keys for the DM before a new device asks.
+    const t0 = Date.now();
+    const n = await alice.evaluate(async () => {
+      const s = JSON.parse(localStorage.getItem("kabar.session.v1"));
+      const h = { headers: { Authorization: `Bearer ${s.accessToken}` } };
+      for (let i = 0; i < 100; i++) {
+        const v = await fetch("/_matrix/client/v3/room_keys/version", h);
+        if (v.ok) {
+          const { version } = await v.json();
+          const keys = await (await fetch(`/_matrix/client/v3/room_keys/keys?version=${version}`, h)).json();
+          const count = Object.values(keys.rooms ?? {}).reduce((a, r) => a + Object.keys(r.sessions ?? {}).length, 0);
+          if (count >= 2) return count;
+        }
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      return 0;
+    });
+    if (n < 2) throw new Error("the key backup never held the DM's sessions");
+    console.log(`     key backup holds ${n} sessions after ${Date.now() - t0} ms`);
+  });
+
+  await step("alice signs in on a new device, restores from the recovery key and reads earlier history", async () => {
+    const b2 = await openBrowser(dirs);
+    openBrowsers.push(b2.ctx);
+    const alice2 = b2.page;
+    alice2.on("pageerror", (e) => errors.push(`alice2: ${e}`));
+    await alice2.goto(base + "/");
+    await alice2.getByLabel("Username").fill("alice");
+    await alice2.getByLabel("Password", { exact: true }).fill("correct horse battery");
+    await alice2.getByRole("button", { name: "Sign in", exact: true }).last().click();
+    await alice2.getByTestId("me").waitFor({ timeout: 20000 });
+    await alice2.getByTestId("room-list").getByRole("button", { name: /bob/ }).click({ timeout: 20000 });
+    await alice2.getByTestId("undecryptable").first().waitFor({ timeout: 20000 });
+    await shot(alice2, "new-device-locked.png");
+    await alice2.getByTestId("security-banner").getByRole("button", { name: "Restore" }).click({ timeout: 20000 });
+    const dlg = alice2.getByTestId("security-restore");
+    await dlg.getByLabel("Recovery key").fill("EsT0 wrong key");
+    await dlg.getByRole("button", { name: "Restore" }).click();
+    await dlg.getByRole("alert").filter({ hasText: "isn't right" }).waitFor({ timeout: 10000 });
+    await dlg.getByLabel("Recovery key").fill(recoveryKey);
+    await dlg.getByRole("button", { name: "Restore" }).click();
+    const done = await dlg.getByTestId("restore-done").textContent({ timeout: 30000 });
+    console.log(`     ${done}`);
+    await dlg.getByRole("button", { name: "Done" }).click();
+    await messageWith(alice2, "Hello Bob, edited").waitFor({ timeout: 20000 });
+    await alice2.getByTestId("file").filter({ hasText: "notes.txt" }).waitFor({ timeout: 20000 });
+    await alice2.getByTestId("image").locator("img").waitFor({ timeout: 20000 });
+    await alice2.getByTestId("security-banner").waitFor({ state: "detached", timeout: 10000 });
+    await shot(alice2, "restored-history.png");
+    await b2.ctx.close();
+    openBrowsers.splice(openBrowsers.indexOf(b2.ctx), 1);
   });
 
   await step("alice creates a public room with history", async () => {

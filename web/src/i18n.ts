@@ -1,8 +1,9 @@
 // A small i18n module: English and Bahasa Indonesia, {name} placeholders.
+import { enMore, idMore } from "./i18n-more";
 
 export type Lang = "en" | "id";
 
-const en = {
+const enBase = {
   "app.name": "Kabar",
   "auth.signIn": "Sign in",
   "auth.register": "Create account",
@@ -176,9 +177,12 @@ const en = {
   "directory.members": "{count} members",
 } as const;
 
+const en = { ...enBase, ...enMore };
+
 export type MessageKey = keyof typeof en;
 
 const id: Record<MessageKey, string> = {
+  ...idMore,
   "app.name": "Kabar",
   "auth.signIn": "Masuk",
   "auth.register": "Buat akun",

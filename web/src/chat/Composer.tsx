@@ -15,15 +15,18 @@ interface Props {
   onDraft: (d: Draft) => void;
   replyName: (eventId: string) => string;
   onSent: () => void;
+  /** onFiles uploads files picked or pasted into the composer. */
+  onFiles: (files: File[]) => void;
 }
 
 const TYPING_MS = 20_000;
 
-export function Composer({ client, room, draft, onDraft, replyName, onSent }: Props) {
+export function Composer({ client, room, draft, onDraft, replyName, onSent, onFiles }: Props) {
   const { t } = useI18n();
   const [text, setText] = useState("");
   const [error, setError] = useState("");
   const input = useRef<HTMLTextAreaElement>(null);
+  const picker = useRef<HTMLInputElement>(null);
   const typingSince = useRef(0);
 
   useEffect(() => {
@@ -83,8 +86,30 @@ export function Composer({ client, room, draft, onDraft, replyName, onSent }: Pr
           </button>
         </div>
       )}
+      <input
+        ref={picker}
+        type="file"
+        multiple
+        hidden
+        data-testid="file-input"
+        onChange={(e) => {
+          const el = e.currentTarget as HTMLInputElement;
+          if (el.files?.length) onFiles([...el.files]);
+          el.value = "";
+        }}
+      />
+      <button type="button" class="secondary attach" aria-label={t("media.attach")} title={t("media.attach")} onClick={() => picker.current?.click()}>
+        📎
+      </button>
       <textarea
         ref={input}
+        onPaste={(e) => {
+          const files = [...(e.clipboardData?.files ?? [])];
+          if (files.length) {
+            e.preventDefault();
+            onFiles(files);
+          }
+        }}
         aria-label={t("composer.label")}
         placeholder={t("composer.placeholder", { room: room.name })}
         value={text}

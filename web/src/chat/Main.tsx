@@ -9,6 +9,7 @@ import { startSession, signOut } from "./client";
 import { CreateRoomDialog, DirectoryDialog, StartDMDialog } from "./Dialogs";
 import { RoomList } from "./RoomList";
 import { RoomView } from "./RoomView";
+import { SecurityPrompt } from "./Security";
 import { Settings } from "./Settings";
 import { RoomSummary, sortRooms } from "./rooms";
 
@@ -63,7 +64,10 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
           {t("main.settings")}
         </button>
       </header>
-      {statusBanner(sync.state, sync.error, cryptoOk)}
+      <div class="banners">
+        {statusBanner(sync.state, sync.error, cryptoOk)}
+        <SecurityPrompt client={client} keys={started.keys} cryptoReady={started.crypto} />
+      </div>
       <nav class="sidebar" aria-label={t("main.roomList")}>
         <div class="sidebar-actions">
           <button class="secondary small" onClick={() => setDialog("create")}>{t("main.newRoom")}</button>

@@ -5,6 +5,7 @@ import { useState } from "preact/hooks";
 import { useI18n } from "../app";
 import { errorMessage } from "../errors";
 import type { Draft } from "./Composer";
+import { AttachmentBody } from "./Attachment";
 import { nameOf, stateNotice, whyUndecryptable } from "./events";
 import { initials } from "./rooms";
 import { sanitizeHTML } from "./sanitize";
@@ -120,6 +121,7 @@ function Body({ client, item, sdk }: { client: MatrixClient; item: EventItem; sd
       </div>
     );
   const c = item.content;
+  if (["m.image", "m.file", "m.video", "m.audio"].includes(String(c.msgtype))) return <AttachmentBody client={client} content={c} />;
   const edited = item.edited && <span class="muted edited"> {t("message.edited")}</span>;
   if (c.format === "org.matrix.custom.html" && typeof c.formatted_body === "string") {
     const html = sanitizeHTML(c.formatted_body, { mxcToHttp: (u) => client.mxcUrlToHttp(u, 800, 600, "scale") });

@@ -10,6 +10,7 @@ import { Members } from "./Members";
 import { MessageRow, DaySeparator } from "./Message";
 import { RoomSettings } from "./RoomSettings";
 import { buildItems } from "./timeline";
+import { UploadList, useUploads } from "./Uploads";
 
 interface Props {
   client: MatrixClient;
@@ -111,6 +112,8 @@ function Timeline({ client, room, tick }: { client: MatrixClient; room: Room; ti
   const scroller = useRef<HTMLOListElement>(null);
   const stick = useRef(true);
   const anchor = useRef<number | null>(null);
+  const uploads = useUploads(client, room, () => (stick.current = true));
+  const [dropping, setDropping] = useState(false);
 
   const live = room.getLiveTimeline();
   const sdkEvents = live.getEvents();
@@ -171,7 +174,22 @@ function Timeline({ client, room, tick }: { client: MatrixClient; room: Room; ti
   const findEvent = (id: string): MatrixEvent | undefined => byId.get(id) ?? room.findEventById(id);
 
   return (
-    <div class="timeline-wrap">
+    <div
+      class={dropping ? "timeline-wrap dropping" : "timeline-wrap"}
+      onDragOver={(e) => {
+        if (!e.dataTransfer?.types.includes("Files")) return;
+        e.preventDefault();
+        setDropping(true);
+      }}
+      onDragLeave={(e) => e.currentTarget === e.target && setDropping(false)}
+      onDrop={(e) => {
+        setDropping(false);
+        const files = [...(e.dataTransfer?.files ?? [])];
+        if (!files.length) return;
+        e.preventDefault();
+        uploads.start(files);
+      }}
+    >
       <ol class="timeline" ref={scroller} onScroll={onScroll} aria-label={t("timeline.label", { room: room.name })} data-testid="timeline">
         <li class="history-edge muted" data-testid={atStart ? "history-start" : "history-more"}>
           {atStart ? t("timeline.start") : loading ? t("timeline.loading") : <button class="link" onClick={loadEarlier}>{t("timeline.loadEarlier")}</button>}
@@ -188,7 +206,16 @@ function Timeline({ client, room, tick }: { client: MatrixClient; room: Room; ti
       <p class="typing muted" aria-live="polite" data-testid="typing">
         {typing.length === 1 ? t("typing.one", { who: typing[0] }) : typing.length > 1 ? t("typing.many", { who: typing.join(", ") }) : "\u00a0"}
       </p>
-      <Composer client={client} room={room} draft={draft} onDraft={setDraft} replyName={(id) => nameOf(room, findEvent(id)?.getSender() ?? "")} onSent={() => (stick.current = true)} />
+      <UploadList items={uploads.items} onCancel={uploads.cancel} />
+      <Composer
+        client={client}
+        room={room}
+        draft={draft}
+        onDraft={setDraft}
+        replyName={(id) => nameOf(room, findEvent(id)?.getSender() ?? "")}
+        onSent={() => (stick.current = true)}
+        onFiles={uploads.start}
+      />
     </div>
   );
 }

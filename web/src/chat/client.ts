@@ -1,6 +1,7 @@
 // Creating, starting and stopping the matrix-js-sdk client for a session.
 import { createClient, HttpApiEvent, MatrixClient } from "matrix-js-sdk";
 import type { Session } from "../flows";
+import { KeyCache } from "./security";
 
 export interface Started {
   client: MatrixClient;
@@ -8,6 +9,8 @@ export interface Started {
   stop: () => void;
   /** crypto settles once the Rust crypto is ready (true) or unavailable (false). */
   crypto: Promise<boolean>;
+  /** keys holds secret-storage keys known in this session (never stored). */
+  keys: KeyCache;
 }
 
 /**
@@ -16,7 +19,9 @@ export interface Started {
  * settles so that encrypted events can be decrypted as they arrive.
  */
 export function startSession(s: Session, onLoggedOut: () => void): Started {
+  const keys = new KeyCache();
   const client = createClient({
+    cryptoCallbacks: keys.callbacks,
     baseUrl: s.homeserverUrl,
     accessToken: s.accessToken,
     userId: s.userId,
@@ -43,7 +48,7 @@ export function startSession(s: Session, onLoggedOut: () => void): Started {
     client.stopClient();
     client.removeAllListeners();
   };
-  return { client, crypto, stop };
+  return { client, crypto, stop, keys };
 }
 
 /** signOut ends the session on the server (best effort) and wipes local stores. */
