@@ -26,7 +26,7 @@ func limit(c echo.Context, l Limiter) error {
 		return nil
 	}
 	if ok, wait := l.Allow(c.RealIP()); !ok {
-		return spec.LimitExceeded(max((wait+time.Millisecond-1).Milliseconds(), 1))
+		return spec.LimitExceeded(max((wait + time.Millisecond - 1).Milliseconds(), 1))
 	}
 	return nil
 }

@@ -145,7 +145,7 @@ func (a *API) receipt(ctx context.Context, roomID spec.RoomID, user, typ, eventI
 
 func (a *API) eventInRoom(ctx context.Context, roomID spec.RoomID, eventID string) error {
 	row, err := a.opts.Rooms.Store().EventByID(ctx, eventID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && row.RoomID != string(roomID)) {
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (row.RoomID != string(roomID) || row.Rejected)) {
 		return spec.NotFound("event %s not found in this room", eventID)
 	}
 	return err

@@ -39,7 +39,7 @@ func (a *API) reportEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if row.RoomID != string(roomID) {
+	if row.RoomID != string(roomID) || row.Rejected {
 		return spec.NotFound("event not found")
 	}
 	if visible, err := a.opts.Rooms.CanSee(ctx, session(c).UserID, row); err != nil {

@@ -97,7 +97,8 @@ func (s *Service) Relations(ctx context.Context, req Request) (*Response, error)
 // or hidden by history visibility (relations.yaml 404).
 func (s *Service) visibleParent(ctx context.Context, userID, roomID, eventID string) error {
 	row, err := s.Rooms.Store().EventByID(ctx, eventID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && row.RoomID != roomID) {
+	// A rejected parent is never served (server-server-api "Rejection").
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (row.RoomID != roomID || row.Rejected)) {
 		return spec.NotFound("event not found")
 	}
 	if err != nil {

@@ -33,7 +33,10 @@ type ContextResponse struct {
 // its existence does not leak.
 func (s *Syncer) Context(ctx context.Context, req ContextRequest) (*ContextResponse, error) {
 	row, err := s.st.EventByID(ctx, req.EventID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && (row.RoomID != req.RoomID || row.StreamPos == 0)) {
+	// Rejected events and those stored without the room's state (outliers,
+	// out-of-band memberships) are never served (server-server-api
+	// "Rejection"); they answer like unknown ones.
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (row.RoomID != req.RoomID || row.StreamPos == 0 || row.Rejected || row.StateAfter == 0)) {
 		return nil, spec.NotFound("event not found")
 	}
 	if err != nil {

@@ -144,6 +144,9 @@ func (s *Sender) wake(dest spec.ServerName, reset bool) {
 func (s *Sender) Run(ctx context.Context) error {
 	dests, err := s.opts.Store.QueueDestinations(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // shut down before the queues were loaded: not a failure
+		}
 		return err
 	}
 	s.mu.Lock()

@@ -1,7 +1,7 @@
 // The signed-in layout: header, room list, the selected room, settings.
 // This module (and matrix-js-sdk with it) is loaded only after sign-in.
 import { ClientEvent, MatrixClient, MatrixEventEvent, NotificationCountType, Room, RoomEvent, RoomStateEvent, SyncState } from "matrix-js-sdk";
-import { useEffect, useMemo, useState } from "preact/hooks";
+import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useI18n } from "../app";
 import { errorMessage } from "../errors";
 import type { Session } from "../flows";
@@ -9,6 +9,7 @@ import { startSession, signOut } from "./client";
 import { CreateRoomDialog, DirectoryDialog, StartDMDialog } from "./Dialogs";
 import { RoomList } from "./RoomList";
 import { RoomView } from "./RoomView";
+import { watchNotifications } from "./notify";
 import { SecurityPrompt } from "./Security";
 import { Settings } from "./Settings";
 import { RoomSummary, sortRooms } from "./rooms";
@@ -21,6 +22,8 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
   const [cryptoOk, setCryptoOk] = useState(true);
   const [tick, setTick] = useState(0);
   const [selected, setSelected] = useState<string | null>(null);
+  const selectedRef = useRef<string | null>(null);
+  selectedRef.current = selected;
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [dialog, setDialog] = useState<"none" | "create" | "dm" | "directory">("none");
 
@@ -42,7 +45,11 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
     client.on(RoomStateEvent.Events, bump);
     client.on(MatrixEventEvent.Decrypted, bump);
     void started.crypto.then(setCryptoOk);
-    return () => started.stop();
+    const unwatch = watchNotifications(client, () => selectedRef.current, setSelected);
+    return () => {
+      unwatch();
+      started.stop();
+    };
   }, [client]);
 
   const rooms = useMemo(() => summarize(client), [client, tick]);

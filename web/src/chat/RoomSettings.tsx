@@ -1,9 +1,11 @@
 // Room settings side panel: name and topic.
 import { EventType, MatrixClient, Room } from "matrix-js-sdk";
-import { useState } from "preact/hooks";
+
 import { useI18n } from "../app";
 import { errorMessage } from "../errors";
 import { Field } from "../ui/Field";
+import { mediaURL } from "./media";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 export function RoomSettings({ client, room, onClose }: { client: MatrixClient; room: Room; onClose: () => void }) {
   const { t } = useI18n();
@@ -43,6 +45,11 @@ export function RoomSettings({ client, room, onClose }: { client: MatrixClient; 
           {status && <span role="status">{status}</span>}
         </div>
       </form>
+      <RoomAvatar client={client} room={room} />
+      <StateSelect client={client} room={room} type={EventType.RoomJoinRules} field="join_rule" label={t("roomSettings.joinRule")}
+        options={[["invite", t("roomSettings.joinInvite")], ["public", t("roomSettings.joinPublic")], ["knock", t("roomSettings.joinKnock")]]} />
+      <StateSelect client={client} room={room} type={EventType.RoomHistoryVisibility} field="history_visibility" label={t("roomSettings.history")}
+        options={[["shared", t("roomSettings.historyShared")], ["invited", t("roomSettings.historyInvited")], ["joined", t("roomSettings.historyJoined")], ["world_readable", t("roomSettings.historyWorld")]]} />
       <dl class="facts">
         <dt>{t("room.id")}</dt>
         <dd>{room.roomId}</dd>
@@ -52,5 +59,73 @@ export function RoomSettings({ client, room, onClose }: { client: MatrixClient; 
         <dd>{room.hasEncryptionStateEvent() ? t("room.encrypted") : t("room.notEncrypted")}</dd>
       </dl>
     </aside>
+  );
+}
+
+/** StateSelect edits one string field of a state event with empty state key. */
+function StateSelect(p: { client: MatrixClient; room: Room; type: EventType; field: string; label: string; options: [string, string][] }) {
+  const { t } = useI18n();
+  const current = String(p.room.currentState.getStateEvents(p.type, "")?.getContent()[p.field] ?? "");
+  const [status, setStatus] = useState("");
+  const allowed = p.room.currentState.maySendStateEvent(p.type, p.client.getUserId()!);
+  const id = `rs-${p.field}`;
+  const change = async (v: string) => {
+    setStatus("");
+    try {
+      await p.client.sendStateEvent(p.room.roomId, p.type as never, { [p.field]: v } as never, "");
+      setStatus(t("settings.saved"));
+    } catch (e) {
+      setStatus(errorMessage(t, e));
+    }
+  };
+  return (
+    <div class="field">
+      <label for={id}>{p.label}</label>
+      <select id={id} value={current} disabled={!allowed} onChange={(e) => void change((e.currentTarget as HTMLSelectElement).value)}>
+        {!p.options.some(([v]) => v === current) && <option value={current}>{current || "—"}</option>}
+        {p.options.map(([v, label]) => <option key={v} value={v}>{label}</option>)}
+      </select>
+      {status && <span role="status" class="muted">{status}</span>}
+    </div>
+  );
+}
+
+/** RoomAvatar shows the room's avatar and lets those allowed replace it. */
+function RoomAvatar({ client, room }: { client: MatrixClient; room: Room }) {
+  const { t } = useI18n();
+  const mxc = room.currentState.getStateEvents(EventType.RoomAvatar, "")?.getContent().url as string | undefined;
+  const [url, setUrl] = useState("");
+  const [status, setStatus] = useState("");
+  const picker = useRef<HTMLInputElement>(null);
+  const allowed = room.currentState.maySendStateEvent(EventType.RoomAvatar, client.getUserId()!);
+  useEffect(() => {
+    if (mxc?.startsWith("mxc://")) void mediaURL(client, { url: mxc, mimetype: "image/png" }, { w: 96, h: 96 }).then(setUrl, () => setUrl(""));
+  }, [mxc]);
+  const upload = async (f: File) => {
+    setStatus(t("media.loading"));
+    try {
+      // Room avatars are state, readable by anyone who can see the room: never encrypted.
+      const res = await client.uploadContent(f, { name: f.name, type: f.type });
+      await client.sendStateEvent(room.roomId, EventType.RoomAvatar, { url: res.content_uri }, "");
+      setStatus(t("settings.saved"));
+    } catch (e) {
+      setStatus(errorMessage(t, e));
+    }
+  };
+  return (
+    <div class="row">
+      {url ? <img class="avatar big" src={url} alt={t("roomSettings.avatar")} data-testid="room-avatar" /> : <span class="avatar big" aria-hidden="true">{room.name.slice(0, 1).toUpperCase()}</span>}
+      {allowed && (
+        <>
+          <input ref={picker} type="file" accept="image/png,image/jpeg,image/gif,image/webp" hidden data-testid="room-avatar-input"
+            onChange={(e) => {
+              const f = (e.currentTarget as HTMLInputElement).files?.[0];
+              if (f) void upload(f);
+            }} />
+          <button class="secondary small" onClick={() => picker.current?.click()}>{t("roomSettings.changeAvatar")}</button>
+        </>
+      )}
+      {status && <span role="status" class="muted">{status}</span>}
+    </div>
   );
 }

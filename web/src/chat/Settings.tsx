@@ -6,6 +6,7 @@ import { errorMessage } from "../errors";
 import type { Session } from "../flows";
 import { Field } from "../ui/Field";
 import { LanguagePicker } from "../ui/LanguagePicker";
+import { AvatarSetting, DevicesSetting, NotificationSetting, PasswordSetting } from "./AccountSettings";
 
 interface Props {
   client: MatrixClient;
@@ -55,6 +56,7 @@ export function Settings({ client, session, onClose, onSignOut }: Props) {
         </header>
         <form onSubmit={save} aria-label={t("settings.profile")}>
           <h3>{t("settings.profile")}</h3>
+          <AvatarSetting client={client} name={name || session.userId} />
           <Field label={t("settings.displayName")} name="displayname" value={name} onInput={setName} autoComplete="nickname" />
           <div class="row">
             <button type="submit" class="primary" disabled={busy}>{t("settings.save")}</button>
@@ -71,6 +73,9 @@ export function Settings({ client, session, onClose, onSignOut }: Props) {
           <dt>{t("settings.language")}</dt>
           <dd><LanguagePicker /></dd>
         </dl>
+        <NotificationSetting />
+        <DevicesSetting client={client} />
+        <PasswordSetting client={client} />
         <button class="danger" onClick={() => void onSignOut()}>{t("main.signOut")}</button>
       </div>
     </div>
