@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kabarchat/kabar/federation/membership"
 	"github.com/kabarchat/kabar/models/spec"
 )
 
@@ -22,6 +23,10 @@ type RemoteMembership interface {
 	RemoteRoom(ctx context.Context, roomID spec.RoomID, user spec.UserID) (bool, error)
 	// LeaveRemote rejects an invite to a room this server is not in.
 	LeaveRemote(ctx context.Context, roomID spec.RoomID, user spec.UserID, reason string) error
+	// RemoteProfile queries a remote user's profile (briefly cached).
+	RemoteProfile(ctx context.Context, user spec.UserID) (displayName, avatarURL string, err error)
+	// RemotePublicRooms reads another server's room directory.
+	RemotePublicRooms(ctx context.Context, server spec.ServerName, q membership.PublicRoomsQuery) (*membership.PublicRoomsPage, error)
 }
 
 // remoteRoom asks RemoteMembership whether the room lives elsewhere (false
@@ -127,4 +132,22 @@ func (a *API) inviteRemotes(ctx context.Context, roomID spec.RoomID, creator spe
 			a.log.Info("createRoom: remote invite failed", "room", roomID, "invitee", u, "err", err)
 		}
 	}
+}
+
+// remotePublicRooms is /publicRooms?server= for another server: its
+// directory read over federation (list_public_rooms.yaml "server").
+func (a *API) remotePublicRooms(c echo.Context, req *publicRoomsRequest) error {
+	server, err := spec.ParseServerName(req.Server)
+	if err != nil {
+		return spec.InvalidParam("server: %v", err)
+	}
+	if a.opts.Federation == nil {
+		return spec.NotFound("other servers' room directories need federation")
+	}
+	page, err := a.opts.Federation.RemotePublicRooms(c.Request().Context(), server, membership.PublicRoomsQuery{
+		Limit: req.Limit, Since: req.Since, Term: req.Filter.GenericSearchTerm, RoomTypes: req.Filter.RoomTypes})
+	if err != nil {
+		return err
+	}
+	return ok(c, page)
 }

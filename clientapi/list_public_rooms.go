@@ -55,6 +55,11 @@ func (a *API) publicRooms(c echo.Context) error {
 		if err := echoserver.BindJSON(c, &req); err != nil {
 			return err
 		}
+		// server is a query parameter for POST too (list_public_rooms.yaml);
+		// a body "server" from older clients is still honoured.
+		if q := c.QueryParam("server"); q != "" {
+			req.Server = q
+		}
 	} else {
 		req.Since, req.Server = c.QueryParam("since"), c.QueryParam("server")
 		if l := c.QueryParam("limit"); l != "" {
@@ -66,20 +71,36 @@ func (a *API) publicRooms(c echo.Context) error {
 		}
 	}
 	if req.Server != "" && req.Server != string(a.opts.ServerName) {
-		return spec.NotFound("other servers' room directories need federation")
+		return a.remotePublicRooms(c, &req)
 	}
+	out, err := a.publicRoomsPage(c.Request().Context(), &req)
+	if err != nil {
+		return err
+	}
+	return ok(c, out)
+}
+
+// PublicRoomsPage answers a query of our own room directory: the client
+// API's /publicRooms and the federation's (server-server-api "Public Room
+// Directory", which has the same request and response).
+func (a *API) PublicRoomsPage(ctx context.Context, limit *int, since, term string, roomTypes []*string) (map[string]any, error) {
+	req := publicRoomsRequest{Limit: limit, Since: since}
+	req.Filter.GenericSearchTerm, req.Filter.RoomTypes = term, roomTypes
+	return a.publicRoomsPage(ctx, &req)
+}
+
+func (a *API) publicRoomsPage(ctx context.Context, req *publicRoomsRequest) (map[string]any, error) {
 	limit := 100
 	if req.Limit != nil && *req.Limit > 0 {
 		limit = min(*req.Limit, 500)
 	}
 	backward, from, err := parsePublicSince(req.Since)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	ctx := c.Request().Context()
-	list, err := a.matchingPublicRooms(ctx, &req)
+	list, err := a.matchingPublicRooms(ctx, req)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	page, start := pagePublicRooms(list, backward, from, limit)
 	chunk := make([]publicRoom, len(page))
@@ -97,7 +118,7 @@ func (a *API) publicRooms(c echo.Context) error {
 	if start > 0 && len(page) > 0 {
 		out["prev_batch"] = backwardToken + page[0].id
 	}
-	return ok(c, out)
+	return out, nil
 }
 
 func parsePublicSince(since string) (backward bool, from string, err error) {

@@ -26,15 +26,23 @@ const (
 	maxAvatarURLBytes   = 1000
 )
 
-// loadProfile reads a local user's profile; remote profiles need federation,
-// which the client API does not query yet, so they are 404 like unknown ones.
+// loadProfile reads a user's profile: ours from the store, a remote user's
+// through federation (query/profile, cached briefly); without federation a
+// remote profile is 404 like an unknown one.
 func (a *API) loadProfile(c echo.Context) (spec.UserID, *models.Profile, error) {
 	id, err := pathUser(c)
 	if err != nil {
 		return "", nil, err
 	}
 	if id.Server() != a.opts.ServerName {
-		return "", nil, spec.NotFound("profile not found")
+		if a.opts.Federation == nil {
+			return "", nil, spec.NotFound("profile not found")
+		}
+		name, avatar, err := a.opts.Federation.RemoteProfile(c.Request().Context(), id)
+		if err != nil {
+			return "", nil, err
+		}
+		return id, &models.Profile{UserID: string(id), DisplayName: name, AvatarURL: avatar}, nil
 	}
 	p, err := a.opts.Store.GetProfile(c.Request().Context(), string(id))
 	if errors.Is(err, models.ErrNotFound) {

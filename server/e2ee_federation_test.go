@@ -39,7 +39,7 @@ func TestE2EEJoinAndRemoteCache(t *testing.T) {
 	ca := newTestCA(t)
 	dbs := storetest.URLs(t)
 	hs1 := startFedServer(t, ca, "127.0.0.2", dbs[len(dbs)-1].URL)
-	hs2 := startFedServer(t, ca, "127.0.0.3", dbs[0].URL)
+	hs2 := startFedServer(t, ca, "127.0.0.3", storetest.URLs(t)[0].URL) // its own database
 	alice, bob := hs1.register(t, "alice", "password-alice"), hs2.register(t, "bob", "password-bob")
 	aliceID, bobID := "@alice:"+hs1.ServerName, "@bob:"+hs2.ServerName
 	aliceDev, bobDev := deviceOf(t, hs1, alice), deviceOf(t, hs2, bob)

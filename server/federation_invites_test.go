@@ -136,6 +136,9 @@ func TestFederationRemoteInvites(t *testing.T) {
 			waitMembership(t, hs2.testServer, room, bobID, "join")
 			back := hs1.call(t, "PUT", roomPath+"/send/m.room.message/t2", alice, `{"msgtype":"m.text","body":"welcome back"}`, 200)["event_id"].(string)
 			waitEvent(t, hs2.testServer, back)
+			if _, ok := syncOnce(t, hs2.testServer, bob, "").Rooms.Join[room]; !ok {
+				t.Errorf("rejoined room not in bob's sync")
+			}
 			if _, err := hs2.srv.store.EventByID(context.Background(), missed); err == nil {
 				t.Logf("hs2 also has the missed message")
 			}

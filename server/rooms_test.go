@@ -243,7 +243,9 @@ func TestRoomBadInput(t *testing.T) {
 			{"unknown room state hides existence", "GET", "/_matrix/client/v3/rooms/%21nope:kabar.test/state", bob, "", 403, "M_FORBIDDEN"},
 			{"uninvited join", "POST", "/_matrix/client/v3/rooms/" + room + "/join", bob, `{}`, 403, "M_FORBIDDEN"},
 			{"join unknown alias", "POST", "/_matrix/client/v3/join/%23nope:kabar.test", bob, `{}`, 404, "M_NOT_FOUND"},
-			{"join remote room", "POST", "/_matrix/client/v3/join/%21abc:elsewhere.test", bob, `{}`, 404, "M_NOT_FOUND"},
+			// A room of a server that cannot be reached: the join is tried over
+			// federation and fails cleanly (502, no internals).
+			{"join remote room", "POST", "/_matrix/client/v3/join/%21abc:elsewhere.test", bob, `{}`, 502, "M_UNKNOWN"},
 			{"bad event ID", "GET", "/_matrix/client/v3/rooms/" + room + "/event/nope", alice, "", 400, "M_INVALID_PARAM"},
 			{"unknown event", "GET", "/_matrix/client/v3/rooms/" + room + "/event/%24nope", alice, "", 404, "M_NOT_FOUND"},
 			{"alias in use", "PUT", "/_matrix/client/v3/directory/room/%23taken:kabar.test", alice, `{"room_id":"` + cr.RoomID + `"}`, 409, "M_ROOM_IN_USE"},

@@ -150,6 +150,9 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		return nil, err
 	}
 	api.Register(e)
+	if fed.receiver != nil {
+		fed.receiver.RegisterDirectory(fed.echo, api) // federation /publicRooms
+	}
 	if metricsHandler != nil {
 		e.GET("/metrics", metricsHandler)
 	}

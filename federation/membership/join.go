@@ -29,8 +29,9 @@ type Options struct {
 
 // Service joins, leaves and invites across servers.
 type Service struct {
-	opts Options
-	log  *slog.Logger
+	opts     Options
+	log      *slog.Logger
+	profiles profileCache // query.go
 }
 
 // New builds the service.

@@ -27,16 +27,7 @@ func (s *Service) Participating(ctx context.Context, roomID spec.RoomID) (bool, 
 	} else if err != nil {
 		return false, err
 	}
-	joined, err := s.st.MembersWith(ctx, string(roomID), "join")
-	if err != nil {
-		return false, err
-	}
-	for _, u := range joined {
-		if spec.UserID(u).Server() == s.opts.ServerName {
-			return true, nil
-		}
-	}
-	return false, nil
+	return s.st.HasJoinedOn(ctx, string(roomID), string(s.opts.ServerName))
 }
 
 // ResidentServers lists the other servers that had joined members in the

@@ -549,6 +549,41 @@ async function chatTests(base, alice, dirs) {
     await messageWith(alice, "Hello town!").waitFor({ timeout: 20000 });
     await shot(alice, "public-room.png");
   });
+
+  await step("alice sets the room avatar and history visibility; bob sees an unencrypted image via a thumbnail", async () => {
+    await alice.getByRole("button", { name: "Room settings" }).click();
+    const panel = alice.getByTestId("room-settings");
+    await panel.getByTestId("room-avatar-input").setInputFiles({ name: "town.png", mimeType: "image/png", buffer: testPNG(64, 64) });
+    await panel.getByTestId("room-avatar").waitFor({ timeout: 15000 });
+    await panel.getByLabel("Who can read history").selectOption("world_readable");
+    await bob.getByTestId("notice").filter({ hasText: "changed the room avatar" }).waitFor({ timeout: 15000 });
+    await bob.getByTestId("notice").filter({ hasText: "world_readable" }).waitFor({ timeout: 15000 });
+    await alice.getByTestId("file-input").setInputFiles({ name: "plain.png", mimeType: "image/png", buffer: testPNG(800, 600) });
+    const img = bob.getByTestId("image").locator("img");
+    await img.waitFor({ timeout: 20000 });
+    await bob.waitForFunction((el) => el.complete && el.naturalWidth > 0 && el.naturalWidth < 800, await img.elementHandle(), { timeout: 10000 });
+    await shot(alice, "room-settings.png");
+  });
+
+  await step("alice sets her avatar, sees her devices verified, and signs out the other one", async () => {
+    await alice.getByRole("button", { name: "Close settings" }).click();
+    await alice.getByRole("button", { name: "Settings", exact: true }).click();
+    const dlg = alice.getByRole("dialog", { name: "Settings" });
+    await dlg.getByTestId("avatar-input").setInputFiles({ name: "me.png", mimeType: "image/png", buffer: testPNG(96, 96) });
+    await dlg.getByTestId("my-avatar").waitFor({ timeout: 15000 });
+    const rows = dlg.getByTestId("device");
+    await alice.waitForFunction(() => document.querySelectorAll('[data-testid="device"]').length === 2, null, { timeout: 10000 });
+    const trust = await dlg.getByTestId("device-trust").allTextContents();
+    console.log(`     device trust: ${trust.join(", ")}`);
+    if (trust[0] !== "Verified") throw new Error(`this device shows ${trust[0]}`);
+    await shot(alice, "settings-devices.png");
+    const other = rows.nth(1);
+    await other.getByRole("button", { name: "Sign out" }).click();
+    await other.getByLabel("Your password").fill("correct horse battery");
+    await other.getByRole("button", { name: "Sign out device" }).click();
+    await alice.waitForFunction(() => document.querySelectorAll('[data-testid="device"]').length === 1, null, { timeout: 10000 });
+    await alice.keyboard.press("Escape");
+  });
   if (errors.length) console.log(`bob page errors: ${errors.join("\n")}`);
 }
 

@@ -65,6 +65,9 @@ export const enMore = {
   "roomSettings.historyInvited": "Members, since they were invited",
   "roomSettings.historyJoined": "Members, since they joined",
   "roomSettings.historyWorld": "Anyone",
+  "notice.avatar": "{who} changed the room avatar",
+  "notice.joinRule": "{who} set who can join to {rule}",
+  "notice.history": "{who} set who can read history to {visibility}",
 } as const;
 
 export const idMore: Record<keyof typeof enMore, string> = {
@@ -131,4 +134,7 @@ export const idMore: Record<keyof typeof enMore, string> = {
   "roomSettings.historyInvited": "Anggota, sejak diundang",
   "roomSettings.historyJoined": "Anggota, sejak bergabung",
   "roomSettings.historyWorld": "Siapa saja",
+  "notice.avatar": "{who} mengganti avatar ruang",
+  "notice.joinRule": "{who} mengatur siapa yang dapat bergabung: {rule}",
+  "notice.history": "{who} mengatur siapa yang dapat membaca riwayat: {visibility}",
 };

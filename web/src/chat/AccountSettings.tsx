@@ -94,8 +94,8 @@ export function DevicesSetting({ client }: { client: MatrixClient }) {
           <li key={d.device_id} class="device" data-testid="device" data-device-id={d.device_id}>
             <div>
               <strong>{d.display_name || d.device_id}</strong>{" "}
-              {d.device_id === mine && <span class="badge">{t("account.thisDevice")}</span>}{" "}
-              <span class={d.verified ? "badge ok" : "badge warn"} data-testid="device-trust">{d.verified ? t("account.verified") : t("account.unverified")}</span>
+              {d.device_id === mine && <span class="tag">{t("account.thisDevice")}</span>}{" "}
+              <span class={d.verified ? "tag ok" : "tag warn"} data-testid="device-trust">{d.verified ? t("account.verified") : t("account.unverified")}</span>
               <div class="muted small-text">
                 {d.device_id}
                 {d.last_seen_ts ? ` · ${t("account.lastSeen", { when: new Date(d.last_seen_ts).toLocaleString(lang) })}` : ""}

@@ -67,7 +67,7 @@ function StateSelect(p: { client: MatrixClient; room: Room; type: EventType; fie
   const { t } = useI18n();
   const current = String(p.room.currentState.getStateEvents(p.type, "")?.getContent()[p.field] ?? "");
   const [status, setStatus] = useState("");
-  const allowed = p.room.currentState.maySendStateEvent(p.type, p.client.getUserId()!);
+  const allowed = canSendState(p.room, p.client.getUserId()!, p.type);
   const id = `rs-${p.field}`;
   const change = async (v: string) => {
     setStatus("");
@@ -97,7 +97,7 @@ function RoomAvatar({ client, room }: { client: MatrixClient; room: Room }) {
   const [url, setUrl] = useState("");
   const [status, setStatus] = useState("");
   const picker = useRef<HTMLInputElement>(null);
-  const allowed = room.currentState.maySendStateEvent(EventType.RoomAvatar, client.getUserId()!);
+  const allowed = canSendState(room, client.getUserId()!, EventType.RoomAvatar);
   useEffect(() => {
     if (mxc?.startsWith("mxc://")) void mediaURL(client, { url: mxc, mimetype: "image/png" }, { w: 96, h: 96 }).then(setUrl, () => setUrl(""));
   }, [mxc]);
@@ -128,4 +128,19 @@ function RoomAvatar({ client, room }: { client: MatrixClient; room: Room }) {
       {status && <span role="status" class="muted">{status}</span>}
     </div>
   );
+}
+
+/**
+ * canSendState adds what the SDK's check misses: from room version 12 the
+ * room's creators (the create event's sender and additional_creators) have
+ * unlimited power and are not listed in m.room.power_levels.
+ */
+export function canSendState(room: Room, userId: string, type: string): boolean {
+  const create = room.currentState.getStateEvents(EventType.RoomCreate, "");
+  const v = Number(room.getVersion());
+  if (create && Number.isFinite(v) && v >= 12) {
+    const extra = create.getContent().additional_creators;
+    if (create.getSender() === userId || (Array.isArray(extra) && extra.includes(userId))) return true;
+  }
+  return room.currentState.maySendStateEvent(type, userId);
 }

@@ -61,6 +61,12 @@ export function stateNotice(t: Translate, room: Room, e: RawEvent, prev: Record<
       return c.name ? t("notice.name", { who, name: String(c.name) }) : t("notice.nameRemoved", { who });
     case "m.room.topic":
       return t("notice.topic", { who, topic: String(c.topic ?? "") });
+    case "m.room.avatar":
+      return t("notice.avatar", { who });
+    case "m.room.join_rules":
+      return t("notice.joinRule", { who, rule: String(c.join_rule ?? "") });
+    case "m.room.history_visibility":
+      return t("notice.history", { who, visibility: String(c.history_visibility ?? "") });
     case "m.room.member": {
       const target = (c.displayname as string) || e.stateKey || "";
       const was = prev?.membership;

@@ -48,7 +48,16 @@ export type Item =
     };
 
 const HIDDEN = new Set(["m.reaction", "m.room.redaction"]);
-const STATE_SHOWN = new Set(["m.room.create", "m.room.member", "m.room.name", "m.room.topic", "m.room.encryption"]);
+const STATE_SHOWN = new Set([
+  "m.room.create",
+  "m.room.member",
+  "m.room.name",
+  "m.room.topic",
+  "m.room.encryption",
+  "m.room.avatar",
+  "m.room.join_rules",
+  "m.room.history_visibility",
+]);
 
 /** startOfDay is local midnight for a timestamp. */
 export function startOfDay(ts: number): number {
