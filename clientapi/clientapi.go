@@ -14,7 +14,9 @@ import (
 	"github.com/kabarchat/kabar/clientapi/authn"
 	clientsync "github.com/kabarchat/kabar/clientapi/sync"
 	"github.com/kabarchat/kabar/e2ee"
+	"github.com/kabarchat/kabar/federation/openid"
 	"github.com/kabarchat/kabar/federation/rooms"
+	"github.com/kabarchat/kabar/federation/spaces"
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/notifications"
 	"github.com/kabarchat/kabar/presence"
@@ -79,6 +81,16 @@ type Options struct {
 	// UserDirectorySearchAll lists every local user in user directory
 	// searches (configs user_directory.search_all_users).
 	UserDirectorySearchAll bool
+
+	// VoIP configures GET /voip/turnServer.
+	VoIP VoIPOptions
+	// Admin enables the Synapse-compatible admin API (admin.go).
+	Admin AdminOptions
+
+	// Spaces walks space hierarchies (/hierarchy); nil leaves it out.
+	Spaces *spaces.Service
+	// OpenID issues tokens for /openid/request_token; nil leaves it out.
+	OpenID *openid.Tokens
 }
 
 // Store is everything the handlers read or write straight from storage;
@@ -124,6 +136,8 @@ func (a *API) Register(e *echo.Echo) {
 		a.registerPush(g)
 		a.registerPresence(g)
 		a.registerSearch(g)
+		a.registerOpenID(g)
+		g.GET("/voip/turnServer", a.turnServer, a.requireAuth)
 	}
 	v1 := e.Group("/_matrix/client/v1")
 	a.registerV1Rooms(v1)
@@ -133,6 +147,7 @@ func (a *API) Register(e *echo.Echo) {
 		v1.POST("/login/get_token", a.getLoginToken, a.requireAuth)
 	}
 	a.registerMedia(e)
+	a.registerAdmin(e)
 	if a.opts.RegistrationSharedSecret != "" {
 		e.GET("/_synapse/admin/v1/register", a.sharedSecretNonce)
 		e.POST("/_synapse/admin/v1/register", a.sharedSecretRegister)

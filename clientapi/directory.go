@@ -81,11 +81,15 @@ func (a *API) putAlias(c echo.Context) error {
 }
 
 // GET /directory/room/{roomAlias} (directory.yaml). Aliases of other servers
-// need a federation query: 404 until then.
+// are asked of their server (server-server-api "Querying for information",
+// /query/directory): its 404 is ours, an unreachable server is a 502.
 func (a *API) getAlias(c echo.Context) error {
 	alias, err := pathAlias(c)
 	if err != nil {
 		return err
+	}
+	if alias.Server() != a.opts.ServerName {
+		return a.getRemoteAlias(c, alias)
 	}
 	row, err := a.opts.Rooms.Store().Alias(c.Request().Context(), string(alias))
 	if errors.Is(err, store.ErrNotFound) {

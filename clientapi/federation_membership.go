@@ -151,3 +151,27 @@ func (a *API) remotePublicRooms(c echo.Context, req *publicRoomsRequest) error {
 	}
 	return ok(c, page)
 }
+
+// getRemoteAlias answers GET /directory/room/{roomAlias} for another
+// server's alias. Without federation there is nobody to ask: 404.
+func (a *API) getRemoteAlias(c echo.Context, alias spec.RoomAlias) error {
+	if a.opts.Federation == nil {
+		return spec.NotFound("room alias %s not found", alias)
+	}
+	roomID, servers, err := a.opts.Federation.ResolveAlias(c.Request().Context(), alias)
+	var me *spec.Error
+	if errors.As(err, &me) && me.Status == 404 {
+		return spec.NotFound("room alias %s not found", alias)
+	}
+	if err != nil {
+		return err
+	}
+	names := []string{}
+	for _, s := range servers {
+		names = append(names, string(s))
+	}
+	if len(names) == 0 {
+		names = append(names, string(alias.Server()))
+	}
+	return ok(c, map[string]any{"room_id": roomID, "servers": names})
+}

@@ -89,22 +89,30 @@ func (a *API) register(c echo.Context) error {
 	if err := authn.ValidateDevice(req.DeviceID, req.InitialDeviceDisplayName); err != nil {
 		return err
 	}
-	if done, err := a.runUIA(c, authn.UIARequest{Purpose: "register", Flows: a.registrationFlows(), Auth: req.Auth}); !done {
+	var uia authn.UIAResult
+	if done, err := a.runUIA(c, authn.UIARequest{Purpose: "register", Flows: a.registrationFlows(), Auth: req.Auth, Result: &uia}); !done {
 		return err
 	}
 	if req.Password == "" {
 		return spec.BadJSON("password is required")
 	}
-	return a.finishRegistration(c, req)
+	return a.finishRegistration(c, req, uia.RegistrationToken)
 }
 
-func (a *API) finishRegistration(c echo.Context, req registerRequest) error {
+// finishRegistration creates the account; a stored registration token's use
+// is claimed first and counted only if the account was made.
+func (a *API) finishRegistration(c echo.Context, req registerRequest, regToken string) error {
 	ctx := c.Request().Context()
 	local := req.Username
 	if local == "" {
 		local = generatedLocalpart()
 	}
+	finish, err := a.opts.Accounts.ClaimRegistrationToken(ctx, regToken)
+	if err != nil {
+		return err
+	}
 	id, err := a.opts.Accounts.CreateAccount(ctx, authn.NewAccount{Localpart: local, Password: req.Password})
+	finish(err == nil)
 	if err != nil {
 		return err
 	}
@@ -151,7 +159,11 @@ func (a *API) registrationTokenValidity(c echo.Context) error {
 	if token == "" {
 		return spec.MissingParam("token query parameter is required")
 	}
-	return ok(c, map[string]bool{"valid": a.opts.Accounts.RegistrationTokenValid(token)})
+	valid, err := a.opts.Accounts.RegistrationTokenValid(c.Request().Context(), token)
+	if err != nil {
+		return err
+	}
+	return ok(c, map[string]bool{"valid": valid})
 }
 
 // generatedLocalpart names an account registered without a username

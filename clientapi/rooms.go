@@ -56,6 +56,7 @@ func (a *API) registerV1Rooms(g *echo.Group) {
 		return
 	}
 	g.GET("/rooms/:roomId/timestamp_to_event", a.timestampToEvent, a.requireAuth)
+	a.registerSpaces(g)
 }
 
 // formatter formats events for clients (shared with the sync area through

@@ -44,6 +44,22 @@ type Config struct {
 	UserDirectory UserDirectory `yaml:"user_directory"`
 	Push          Push          `yaml:"push"`
 	Presence      Presence      `yaml:"presence"`
+	VoIP          VoIP          `yaml:"voip"`
+}
+
+// VoIP configures the TURN credentials handed out by
+// GET /_matrix/client/v3/voip/turnServer (voip.yaml).
+type VoIP struct {
+	// TurnURIs are the turn:/turns: URIs; empty disables TURN.
+	TurnURIs []string `yaml:"turn_uris"`
+	// TurnSharedSecret is coturn's static-auth-secret: each user gets a
+	// time-limited username/password (coturn's TURN REST API).
+	TurnSharedSecret string `yaml:"turn_shared_secret"`
+	// TurnUsername and TurnPassword are fixed credentials, used when no
+	// shared secret is set.
+	TurnUsername string        `yaml:"turn_username"`
+	TurnPassword string        `yaml:"turn_password"`
+	TurnTTL      time.Duration `yaml:"turn_ttl"`
 }
 
 // Push configures delivery to HTTP push gateways.
@@ -231,6 +247,7 @@ func Default() *Config {
 		Rooms:    Rooms{DefaultVersion: "12"},
 		Sync:     Sync{MaxTimeout: 2 * time.Minute},
 		Presence: Presence{Enabled: true, IdleTimeout: 5 * time.Minute},
+		VoIP:     VoIP{TurnURIs: []string{}, TurnTTL: 24 * time.Hour},
 		Log:      Log{Level: "info", Format: "text"},
 		Metrics:  Metrics{Enabled: true},
 		Media: Media{MaxUploadBytes: 100 << 20, LegacyUnauthenticated: MediaLegacyFreeze, URLPreviews: true,
@@ -281,6 +298,7 @@ func applyEnv(cfg *Config, env func(string) string) error {
 		"KABAR_LOG_LEVEL":                  &cfg.Log.Level,
 		"KABAR_LOG_FORMAT":                 &cfg.Log.Format,
 		"KABAR_JWT_SECRET":                 &cfg.Login.JWT.Secret,
+		"KABAR_TURN_SHARED_SECRET":         &cfg.VoIP.TurnSharedSecret,
 	}
 	for name, p := range str {
 		if v, ok := lookup(env, name); ok {
@@ -359,11 +377,9 @@ func (c *Config) Validate() error {
 		bad("database.max_open_conns %d: must be at least 1", c.Database.MaxOpenConns)
 	}
 	switch c.Registration.Mode {
-	case RegistrationDisabled, RegistrationOpen:
-	case RegistrationToken:
-		if len(c.Registration.Tokens) == 0 {
-			bad("registration.mode is token but registration.tokens is empty (KABAR_REGISTRATION_TOKENS)")
-		}
+	case RegistrationDisabled, RegistrationOpen, RegistrationToken:
+		// Token mode with no configured tokens is fine: an admin creates
+		// them with /_synapse/admin/v1/registration_tokens.
 	default:
 		bad("registration.mode %q: want disabled, token or open (KABAR_REGISTRATION)", c.Registration.Mode)
 	}
@@ -402,6 +418,7 @@ func (c *Config) Validate() error {
 		}
 	}
 	c.validateMedia(bad)
+	c.validateVoIP(bad)
 	switch c.Log.Level {
 	case "debug", "info", "warn", "error":
 	default:
@@ -437,5 +454,20 @@ func (c *Config) validateMedia(bad func(string, ...any)) {
 		if _, err := netip.ParsePrefix(n); err != nil {
 			bad("media.outbound_allow_networks: %q is not a CIDR", n)
 		}
+	}
+}
+
+func (c *Config) validateVoIP(bad func(string, ...any)) {
+	v := c.VoIP
+	for _, u := range v.TurnURIs {
+		if !strings.HasPrefix(u, "turn:") && !strings.HasPrefix(u, "turns:") {
+			bad("voip.turn_uris: %q must start with turn: or turns:", u)
+		}
+	}
+	if len(v.TurnURIs) > 0 && v.TurnSharedSecret == "" && (v.TurnUsername == "" || v.TurnPassword == "") {
+		bad("voip: turn_uris needs turn_shared_secret or both turn_username and turn_password")
+	}
+	if v.TurnTTL < time.Minute {
+		bad("voip.turn_ttl %s: must be at least 1m", v.TurnTTL)
 	}
 }

@@ -14,8 +14,9 @@ import (
 
 // The store satisfies the consumers' interfaces.
 var (
-	_ authn.Store     = (*store.Store)(nil)
-	_ clientapi.Store = (*store.Store)(nil)
+	_ authn.Store      = (*store.Store)(nil)
+	_ clientapi.Store  = (*store.Store)(nil)
+	_ authn.TokenStore = (*store.Store)(nil)
 )
 
 // newAccounts builds the accounts service from the configuration.
@@ -27,6 +28,7 @@ func newAccounts(cfg *configs.Config, name spec.ServerName, st *store.Store, log
 		RefreshTokenLifetime: cfg.Login.RefreshTokenLifetime,
 		MinPasswordLength:    cfg.Registration.MinPasswordLength,
 		RegistrationTokens:   cfg.Registration.Tokens,
+		TokenStore:           st,
 		Logger:               log,
 	}
 	if j := cfg.Login.JWT; j.Enabled {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/kabarchat/kabar/configs"
 	"io"
 	"net/http"
 	"net/url"
@@ -27,7 +28,10 @@ func BenchmarkSyncWake(b *testing.B) {
 	for _, n := range []int{1, 100, 1000} {
 		b.Run(fmt.Sprint("N=", n), func(b *testing.B) {
 			db := storetest.URLs(b)[0]
-			ts := startServer(b, db.URL, benchOpenRegistration)
+			// Presence off: each poll's own "online" update would otherwise
+			// return the polls before the message is sent; this measures
+			// message wake-ups.
+			ts := startServer(b, db.URL, func(c *configs.Config) { benchOpenRegistration(c); c.Presence.Enabled = false })
 			client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 2000, MaxConnsPerHost: 0}}
 			users := min(n, 50)
 			tokens := make([]string, users)

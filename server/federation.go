@@ -67,8 +67,12 @@ func newFederation(cfg *configs.Config, serverName spec.ServerName, st *store.St
 		}
 		notaries = append(notaries, keys.Notary{ServerName: n})
 	}
+	old, err := keys.LoadOld(keys.OldKeysPath(filepath.Join(cfg.DataDir, "signing.key")), key)
+	if err != nil {
+		return nil, err
+	}
 	ring := keys.NewRing(keys.RingOptions{Store: st, Transport: client, ServerName: string(serverName), Key: key,
-		Notaries: notaries, Logger: log})
+		Old: old, Notaries: notaries, Logger: log})
 	snd := sender.New(sender.Options{Store: st, Client: client, ServerName: serverName, Logger: log,
 		MinBackoff: cfg.Federation.RetryMin, MaxBackoff: cfg.Federation.RetryMax, CatchUpAfter: cfg.Federation.CatchUpAfter})
 	f := &federationPart{serverName: serverName, key: key, store: st, client: client, ring: ring, sender: snd, log: log}

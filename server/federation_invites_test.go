@@ -144,6 +144,25 @@ func TestFederationRemoteInvites(t *testing.T) {
 			}
 			hs2.call(t, "PUT", roomPath+"/send/m.room.message/t3", bob, `{"msgtype":"m.text","body":"thanks"}`, 200)
 
+			// carol@hs2 is invited to a room hs2 takes part in: the invite is a
+			// room event there, shown with the room's current state, and her
+			// join is built on hs2's own copy of the room.
+			carol := hs2.register(t, "carol", "password-carol")
+			carolID := "@carol:" + hs2.ServerName
+			hs1.call(t, "POST", roomPath+"/invite", alice, `{"user_id":"`+carolID+`"}`, 200)
+			cs := syncOnce(t, hs2.testServer, carol, "")
+			names := ""
+			for _, e := range cs.Rooms.Invite[room].InviteState.Events {
+				if e.Type == "m.room.name" {
+					names, _ = e.Content["name"].(string)
+				}
+			}
+			if names != "Secret plans" {
+				t.Errorf("carol's invite_state: %+v", cs.Rooms.Invite[room])
+			}
+			hs2.call(t, "POST", roomPath+"/join", carol, `{}`, 200)
+			waitMembership(t, hs1.testServer, room, carolID, "join")
+
 			// Declined while hs1 is down: a local out-of-band leave.
 			room2 := hs1.call(t, "POST", "/_matrix/client/v3/createRoom", alice, `{"preset":"private_chat","invite":["`+bobID+`"]}`, 200)["room_id"].(string)
 			waitMembership(t, hs2.testServer, room2, bobID, "invite")

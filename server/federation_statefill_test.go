@@ -35,6 +35,11 @@ func TestFederationStateFill(t *testing.T) {
 
 			hs2.stop()
 			topic := hs1.call(t, "PUT", roomPath+"/state/m.room.topic", alice, `{"topic":"moved on"}`, 200)["event_id"].(string)
+			// More new state than /event fetches one by one: hs2 asks /state.
+			var custom string
+			for i := range 60 {
+				custom = hs1.call(t, "PUT", roomPath+fmt.Sprintf("/state/org.kabar.test/k%d", i), alice, `{"n":1}`, 200)["event_id"].(string)
+			}
 			var first string
 			for i := range 560 {
 				id := hs1.call(t, "PUT", roomPath+fmt.Sprintf("/send/m.room.message/m%d", i), alice, `{"msgtype":"m.text","body":"gap"}`, 200)["event_id"].(string)
@@ -49,6 +54,9 @@ func TestFederationStateFill(t *testing.T) {
 			cur, err := hs2.srv.store.CurrentStateRow(context.Background(), room, "m.room.topic", "")
 			if err != nil || cur.EventID != topic {
 				t.Errorf("hs2's topic is %q (%v), want %s", cur.EventID, err, topic)
+			}
+			if cur, _ := hs2.srv.store.CurrentStateRow(context.Background(), room, "org.kabar.test", "k59"); cur.EventID != custom {
+				t.Errorf("hs2's org.kabar.test/k59 is %q, want %s", cur.EventID, custom)
 			}
 			if row, err := hs2.srv.store.EventByID(context.Background(), first); err == nil && row.StreamPos > 0 {
 				t.Errorf("the gap was filled by get_missing_events: the state fetch was not exercised")

@@ -40,6 +40,9 @@ Usage:
                                        create an account (password read from
                                        KABAR_PASSWORD or stdin if not given)
   kabar healthcheck [--config FILE]    exit 0 if the local server answers /health
+  kabar rotate-key [--config FILE]     retire the signing key (still published
+                                       as an old key) and make a new one; run
+                                       it with the server stopped
   kabar version                        print the version
 
 Configuration comes from the YAML file named by --config or KABAR_CONFIG, with
@@ -62,6 +65,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return createUserCmd(ctx, args, os.Stdin, stdout, stderr)
 	case "healthcheck":
 		return healthcheckCmd(ctx, args)
+	case "rotate-key":
+		return rotateKeyCmd(args, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "kabar", Version)
 		return nil

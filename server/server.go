@@ -124,6 +124,8 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		Media:                    mediaOpts,
 		Rooms:                    roomSvc,
 		Federation:               fedMembership,
+		Spaces:                   newSpaces(fed, roomSvc, log),
+		OpenID:                   newOpenID(fed),
 		EphemeralOut:             fed.publisher(roomSvc, log),
 		Sync:                     syncP.syncer,
 		Push:                     pushSvc,
@@ -144,6 +146,8 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		TokenLogin:               cfg.Login.TokenLogin,
 		LoginLimiter:             limits.Login,
 		RegisterLimiter:          limits.Registration,
+		VoIP:                     voipOptions(cfg),
+		Admin:                    clientapi.AdminOptions{Store: st, ServerVersion: Version},
 	})
 	if err != nil {
 		st.Close()

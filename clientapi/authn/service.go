@@ -23,6 +23,7 @@ type Store interface {
 	UserExists(ctx context.Context, userID string) (bool, error)
 	SetPasswordHash(ctx context.Context, userID, hash string) error
 	DeactivateUser(ctx context.Context, userID string) error
+	SetUserAdmin(ctx context.Context, userID string, admin bool) error
 	CreateSession(ctx context.Context, d models.Device, access models.AccessToken, refresh *models.RefreshToken) error
 	GetAccessToken(ctx context.Context, hash string) (*models.AccessTokenInfo, error)
 	GetRefreshToken(ctx context.Context, hash string) (*models.RefreshToken, error)
@@ -48,6 +49,9 @@ type Options struct {
 	MinPasswordLength  int
 	// RegistrationTokens are accepted by the m.login.registration_token stage.
 	RegistrationTokens []string
+	// TokenStore holds the admin API's registration tokens; nil: only the
+	// configured ones are accepted.
+	TokenStore TokenStore
 	// JWT enables org.matrix.login.jwt when not nil.
 	JWT *JWTOptions
 	// TokenCacheSize bounds the access-token cache (default 10000).

@@ -2,7 +2,6 @@ package authn
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -32,6 +31,8 @@ type uiaSession struct {
 	userID    string
 	completed []string
 	expires   time.Time
+	// regToken is the token of a passed m.login.registration_token stage.
+	regToken string
 }
 
 type uiaSessions struct {
@@ -94,6 +95,18 @@ func (u *uiaSessions) snapshot(s *uiaSession) []string {
 	return slices.Clone(s.completed)
 }
 
+func (u *uiaSessions) setToken(s *uiaSession, token string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	s.regToken = token
+}
+
+func (u *uiaSessions) token(s *uiaSession) string {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return s.regToken
+}
+
 func (u *uiaSessions) remove(id string) {
 	u.mu.Lock()
 	defer u.mu.Unlock()
@@ -110,6 +123,8 @@ type UIARequest struct {
 	Params map[string]any
 	// Auth is the request's raw "auth" object; nil when absent.
 	Auth json.RawMessage
+	// Result, when not nil, is filled in once the flow is complete.
+	Result *UIAResult
 }
 
 type authDict struct {
@@ -159,9 +174,15 @@ func (s *Service) UIA(ctx context.Context, req UIARequest) error {
 		return uiaChallenge(req, id, completed, err)
 	}
 	completed = s.uia.complete(id, sess, ad.Type)
+	if ad.Type == StageRegistrationToken {
+		s.uia.setToken(sess, ad.Token)
+	}
 	for _, f := range req.Flows {
 		if flowDone(f, completed) {
 			s.uia.remove(id)
+			if req.Result != nil {
+				req.Result.RegistrationToken = s.uia.token(sess)
+			}
 			return nil
 		}
 	}
@@ -183,7 +204,11 @@ func (s *Service) runStage(ctx context.Context, req UIARequest, ad authDict) err
 	case StageDummy:
 		return nil
 	case StageRegistrationToken:
-		if !s.RegistrationTokenValid(ad.Token) {
+		valid, err := s.RegistrationTokenValid(ctx, ad.Token)
+		if err != nil {
+			return err
+		}
+		if !valid {
 			return spec.NewError(http.StatusUnauthorized, spec.ErrUnauthorized, "invalid registration token")
 		}
 		return nil
@@ -209,16 +234,6 @@ func (s *Service) runStage(ctx context.Context, req UIARequest, ad authDict) err
 		return err
 	}
 	return spec.InvalidParam("unsupported auth type %q", ad.Type)
-}
-
-// RegistrationTokenValid checks a token against the configured ones in
-// constant time.
-func (s *Service) RegistrationTokenValid(token string) bool {
-	ok := 0
-	for _, t := range s.opts.RegistrationTokens {
-		ok |= subtle.ConstantTimeCompare([]byte(t), []byte(token))
-	}
-	return token != "" && ok == 1
 }
 
 // Challenge is the 401 a UIA endpoint answers while authentication is

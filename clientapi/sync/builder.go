@@ -17,6 +17,8 @@ type builder struct {
 	now     Token
 	resp    *Response
 	initial bool
+	// filled are the extension sources' results earlier in this request.
+	filled extFills
 	// roomData is the changed per-room account data, by room.
 	roomData map[string][]json.RawMessage
 }

@@ -131,6 +131,18 @@ func (b *builder) receiptsSince(ctx context.Context, roomID string) ([]models.Re
 	})
 }
 
+// extFills are an extension source's results during one request, by
+// stream: a rebuild after a wake-up reuses them while the source's stream
+// has not moved, instead of re-reading the device's to-device inbox, device
+// list changes and key counts for every room message. (The key counts may
+// then be as old as the long-poll; the next request reads them afresh.)
+type extFills map[StreamID]extFill
+
+type extFill struct {
+	upto int64
+	ext  Extensions
+}
+
 // memo is a small bounded map of loaded values in which concurrent
 // requests for a missing key wait for one load instead of each loading.
 // Failed loads are not kept. Values are shared: callers must not modify

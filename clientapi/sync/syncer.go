@@ -81,8 +81,11 @@ func (s *Syncer) Sync(ctx context.Context, req Request) (*Response, error) {
 	timeout := min(max(req.Timeout, 0), s.opts.MaxTimeout)
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	// A rebuild after a wake-up reuses what the extension sources filled
+	// while their streams did not move (shared.go's idea for side streams).
+	filled := extFills{}
 	for {
-		resp, err := s.build(ctx, req, since, now)
+		resp, err := s.build(ctx, req, since, now, filled)
 		if err != nil {
 			return nil, err
 		}
@@ -109,9 +112,9 @@ func (s *Syncer) Sync(ctx context.Context, req Request) (*Response, error) {
 
 // build assembles everything in (since, now] for the request; since is the
 // zero token on an initial sync.
-func (s *Syncer) build(ctx context.Context, req Request, since, now Token) (*Response, error) {
+func (s *Syncer) build(ctx context.Context, req Request, since, now Token, filled extFills) (*Response, error) {
 	resp := &Response{NextBatch: now.String(), next: now}
-	b := &builder{s: s, req: req, since: since, now: now, resp: resp, initial: req.Since == nil}
+	b := &builder{s: s, req: req, since: since, now: now, resp: resp, initial: req.Since == nil, filled: filled}
 	b.waitUnread(ctx)
 	if err := b.accountData(ctx); err != nil {
 		return nil, err
@@ -129,31 +132,43 @@ func (s *Syncer) build(ctx context.Context, req Request, since, now Token) (*Res
 func (b *builder) extensions(ctx context.Context) error {
 	for _, src := range b.s.opts.Streams.Extensions {
 		id := src.Stream()
+		if f, ok := b.filled[id]; ok && f.upto == b.now[id] {
+			b.applyExtensions(f.ext)
+			continue
+		}
 		var ext Extensions
 		q := ExtensionQuery{UserID: b.req.UserID, DeviceID: b.req.DeviceID, Since: b.since[id], Upto: b.now[id], Initial: b.initial}
 		if err := src.Fill(ctx, q, &ext); err != nil {
 			return err
 		}
-		r := b.resp
-		if len(ext.ToDevice) > 0 {
-			r.ToDevice = &RawEvents{Events: ext.ToDevice}
-			r.changed = true
+		if b.filled != nil {
+			b.filled[id] = extFill{upto: b.now[id], ext: ext}
 		}
-		if len(ext.Presence) > 0 {
-			r.Presence = &RawEvents{Events: ext.Presence}
-			r.changed = true
-		}
-		if len(ext.DeviceListsChanged)+len(ext.DeviceListsLeft) > 0 {
-			r.DeviceLists = &DeviceLists{Changed: ext.DeviceListsChanged, Left: ext.DeviceListsLeft}
-			r.changed = true
-		}
-		if ext.OneTimeKeysCount != nil {
-			r.DeviceOneTimeKeysCount = ext.OneTimeKeysCount
-		}
-		if ext.UnusedFallbackKeyTypes != nil {
-			types := ext.UnusedFallbackKeyTypes
-			r.DeviceUnusedFallbackKeyTypes = &types
-		}
+		b.applyExtensions(ext)
 	}
 	return nil
+}
+
+// applyExtensions puts one source's sections into the response.
+func (b *builder) applyExtensions(ext Extensions) {
+	r := b.resp
+	if len(ext.ToDevice) > 0 {
+		r.ToDevice = &RawEvents{Events: ext.ToDevice}
+		r.changed = true
+	}
+	if len(ext.Presence) > 0 {
+		r.Presence = &RawEvents{Events: ext.Presence}
+		r.changed = true
+	}
+	if len(ext.DeviceListsChanged)+len(ext.DeviceListsLeft) > 0 {
+		r.DeviceLists = &DeviceLists{Changed: ext.DeviceListsChanged, Left: ext.DeviceListsLeft}
+		r.changed = true
+	}
+	if ext.OneTimeKeysCount != nil {
+		r.DeviceOneTimeKeysCount = ext.OneTimeKeysCount
+	}
+	if ext.UnusedFallbackKeyTypes != nil {
+		types := ext.UnusedFallbackKeyTypes
+		r.DeviceUnusedFallbackKeyTypes = &types
+	}
 }

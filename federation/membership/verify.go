@@ -28,7 +28,11 @@ func VerifyPDU(ctx context.Context, ring *keys.Ring, rv *event.RoomVersion, raw 
 // report the failure under the event's ID).
 func VerifyParsed(ctx context.Context, ring *keys.Ring, ev *event.Event) (*event.Event, error) {
 	if err := ev.VerifySignatures(ring.Lookup(ctx)); err != nil {
-		return nil, spec.Forbidden("event %s: %v", ev.EventID(), err)
+		// The cause may be a key fetch's transport text (DNS, TLS): logged,
+		// never sent to the requester.
+		e := spec.Forbidden("event %s: signatures could not be verified", ev.EventID())
+		e.Cause = err
+		return nil, e
 	}
 	if !ev.ContentHashValid() {
 		red, err := ev.Redact()

@@ -23,7 +23,7 @@ const (
 
 // registerEvents mounts the event retrieval endpoints (server-server-api
 // "Retrieving events", "Backfilling and retrieving missing events").
-func (r *Receiver) registerEvents(g *echo.Group) {
+func (r *Receiver) registerEvents(g routes) {
 	g.GET("/v1/event/:eventId", r.getEvent)
 	g.GET("/v1/state/:roomId", r.getState(false))
 	g.GET("/v1/state_ids/:roomId", r.getState(true))

@@ -1,6 +1,7 @@
 package receiver
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 
@@ -59,8 +60,22 @@ func (r *Receiver) invite(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.opts.Rooms.StoreInvite(ctx, withInviteState(signed, req.InviteRoomState)); err != nil {
+	if err := r.storeInvite(ctx, xmatrix.Origin(c), withInviteState(signed, req.InviteRoomState)); err != nil {
 		return roomErr(err)
 	}
 	return c.JSON(http.StatusOK, map[string]json.RawMessage{"event": signed.JSON()})
+}
+
+// storeInvite keeps the countersigned invite. In a room we take part in it
+// is a room event like any other, so prev events we lack are fetched from
+// the inviting server first; otherwise it is kept out of band.
+func (r *Receiver) storeInvite(ctx context.Context, origin spec.ServerName, ev *event.Event) error {
+	in, err := r.opts.Rooms.Participating(ctx, spec.RoomID(ev.RoomID()))
+	if err != nil {
+		return err
+	}
+	if in {
+		return r.acceptWithGaps(ctx, origin, ev)
+	}
+	return r.opts.Rooms.StoreInvite(ctx, ev)
 }

@@ -2,7 +2,6 @@ package receiver
 
 import (
 	"context"
-	"crypto/ed25519"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -11,7 +10,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kabarchat/kabar/federation/xmatrix"
 	"github.com/kabarchat/kabar/media"
 )
 
@@ -26,14 +24,7 @@ type MediaSource interface {
 // (server-server-api "Content Repository", content_repository.yaml): our
 // own media only, never re-served remote media, answered as multipart/mixed.
 func (r *Receiver) RegisterMedia(e *echo.Echo, m MediaSource) {
-	g := e.Group("/_matrix/federation/v1/media", xmatrix.Middleware(xmatrix.MiddlewareOptions{
-		ServerName: string(r.opts.ServerName),
-		Keys: func(ctx context.Context, server, keyID string, at int64) (ed25519.PublicKey, error) {
-			return r.opts.Ring.VerifyKey(ctx, server, keyID, at)
-		},
-		OnOrigin: r.opts.OnOrigin,
-		Logger:   r.log,
-	}))
+	g := r.routes(e, "/_matrix/federation/v1/media")
 	local := string(r.opts.ServerName)
 	g.GET("/download/:mediaId", func(c echo.Context) error {
 		content, err := m.Open(c.Request().Context(), local, c.Param("mediaId"), media.OpenOptions{})

@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/kabarchat/kabar/federation/event"
+	"github.com/kabarchat/kabar/federation/membership"
 	"github.com/kabarchat/kabar/federation/rooms"
 	"github.com/kabarchat/kabar/models/spec"
 )
@@ -17,6 +18,9 @@ import (
 const (
 	maxStatePrevs  = 10
 	maxStateEvents = 2000
+	// fetchEachLimit: beyond this many missing events one /state request
+	// per prev event replaces an /event request per event.
+	fetchEachLimit = 50
 )
 
 // stateIDsResponse is GET /state_ids's answer.
@@ -52,7 +56,7 @@ func (r *Receiver) fillState(ctx context.Context, origin spec.ServerName, ev *ev
 	}
 	slices.Sort(need)
 	need = slices.Compact(need)
-	keys, fetched, err := r.fetchEvents(ctx, origin, ev, need)
+	keys, fetched, err := r.fetchEvents(ctx, origin, ev, prevs, need)
 	if err != nil {
 		return err
 	}
@@ -90,7 +94,7 @@ func stateAfter(prev string, before []string, keys map[string]*[2]string) []stri
 // fetchEvents learns the (type, state_key) of every needed event (nil for
 // non-state ones), from the store or else from the origin's /event, and
 // returns the fetched events.
-func (r *Receiver) fetchEvents(ctx context.Context, origin spec.ServerName, ev *event.Event, ids []string) (map[string]*[2]string, []*event.Event, error) {
+func (r *Receiver) fetchEvents(ctx context.Context, origin spec.ServerName, ev *event.Event, prevs, ids []string) (map[string]*[2]string, []*event.Event, error) {
 	keys := make(map[string]*[2]string, len(ids))
 	known := map[string]bool{}
 	for chunk := range slices.Chunk(ids, 500) {
@@ -115,10 +119,17 @@ func (r *Receiver) fetchEvents(ctx context.Context, origin spec.ServerName, ev *
 		return nil, nil, fmt.Errorf("%w: the state at %s needs %d events", rooms.ErrMissingPrevEvents, ev.EventID(), len(missing))
 	}
 	var out []*event.Event
+	got := map[string]*event.Event{}
+	if len(missing) > fetchEachLimit {
+		got = r.fetchStates(ctx, origin, ev, prevs, missing)
+	}
 	for _, id := range missing {
-		e, err := r.fetchEvent(ctx, origin, ev, id)
-		if err != nil {
-			return nil, nil, err
+		e, ok := got[id]
+		if !ok {
+			var err error
+			if e, err = r.fetchEvent(ctx, origin, ev, id); err != nil {
+				return nil, nil, err
+			}
 		}
 		if e.IsState() {
 			keys[id] = &[2]string{e.Type(), *e.StateKey()}
@@ -148,4 +159,40 @@ func (r *Receiver) fetchEvent(ctx context.Context, origin spec.ServerName, ev *e
 		return nil, spec.Forbidden("/event/%s answered event %s of room %s", id, e.EventID(), e.RoomID())
 	}
 	return e, nil
+}
+
+// fetchStates asks /state (full PDUs: the state and its auth chain) at each
+// prev event, keeping the verified events of the room that are missing.
+// Whatever it does not bring is then fetched one by one.
+func (r *Receiver) fetchStates(ctx context.Context, origin spec.ServerName, ev *event.Event, prevs, missing []string) map[string]*event.Event {
+	want := make(map[string]bool, len(missing))
+	for _, id := range missing {
+		want[id] = true
+	}
+	got := map[string]*event.Event{}
+	for _, p := range prevs {
+		var resp struct {
+			PDUs      []json.RawMessage `json:"pdus"`
+			AuthChain []json.RawMessage `json:"auth_chain"`
+		}
+		path := "/_matrix/federation/v1/state/" + url.PathEscape(ev.RoomID()) + "?event_id=" + url.QueryEscape(p)
+		if err := r.opts.Client.Do(ctx, origin, "GET", path, nil, &resp); err != nil {
+			r.log.Info("state fetch failed", "origin", origin, "event", p, "err", err)
+			continue
+		}
+		if len(resp.PDUs)+len(resp.AuthChain) > 2*maxStateEvents {
+			continue
+		}
+		for _, raw := range slices.Concat(resp.PDUs, resp.AuthChain) {
+			// Parse first: only the events we lack cost a signature check.
+			parsed, err := event.Parse(ev.Version(), raw)
+			if err != nil || !want[parsed.EventID()] || got[parsed.EventID()] != nil || parsed.RoomID() != ev.RoomID() {
+				continue
+			}
+			if e, err := membership.VerifyParsed(ctx, r.opts.Ring, parsed); err == nil {
+				got[e.EventID()] = e
+			}
+		}
+	}
+	return got
 }

@@ -36,7 +36,7 @@ type publicRoomsBody struct {
 // supported: include_all_networks and third_party_instance_id list our own
 // rooms, the only ones there are.
 func (r *Receiver) RegisterDirectory(e *echo.Echo, d Directory) {
-	g := e.Group("/_matrix/federation/v1/publicRooms", r.authenticated())
+	g := r.routes(e, "/_matrix/federation/v1/publicRooms")
 	g.GET("", func(c echo.Context) error {
 		var limit *int
 		if l := c.QueryParam("limit"); l != "" {

@@ -3,8 +3,6 @@
 package receiver
 
 import (
-	"context"
-	"crypto/ed25519"
 	"log/slog"
 	"time"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/kabarchat/kabar/federation/fedclient"
 	"github.com/kabarchat/kabar/federation/keys"
 	"github.com/kabarchat/kabar/federation/rooms"
-	"github.com/kabarchat/kabar/federation/xmatrix"
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
 )
@@ -54,6 +51,23 @@ func New(opts Options) *Receiver {
 	return &Receiver{opts: opts, log: opts.Logger}
 }
 
+// routes mounts handlers under prefix with the X-Matrix check attached to
+// each route rather than to the group: Echo answers a group middleware's
+// path with a catch-all route, so a wrong method would meet the signature
+// check (401) or a 404 instead of the router's 405 M_UNRECOGNIZED.
+type routes struct {
+	g    *echo.Group
+	auth echo.MiddlewareFunc
+}
+
+func (r *Receiver) routes(e *echo.Echo, prefix string) routes {
+	return routes{g: e.Group(prefix), auth: r.authenticated()}
+}
+
+func (rt routes) GET(path string, h echo.HandlerFunc)  { rt.g.GET(path, h, rt.auth) }
+func (rt routes) PUT(path string, h echo.HandlerFunc)  { rt.g.PUT(path, h, rt.auth) }
+func (rt routes) POST(path string, h echo.HandlerFunc) { rt.g.POST(path, h, rt.auth) }
+
 // Register mounts the routes on the federation listener's Echo.
 func (r *Receiver) Register(e *echo.Echo) {
 	// Key endpoints are not authenticated: they are how keys are learned.
@@ -64,14 +78,7 @@ func (r *Receiver) Register(e *echo.Echo) {
 	// implementation").
 	e.GET("/_matrix/federation/v1/version", r.version)
 
-	g := e.Group("/_matrix/federation", xmatrix.Middleware(xmatrix.MiddlewareOptions{
-		ServerName: string(r.opts.ServerName),
-		Keys: func(ctx context.Context, server, keyID string, at int64) (ed25519.PublicKey, error) {
-			return r.opts.Ring.VerifyKey(ctx, server, keyID, at)
-		},
-		OnOrigin: r.opts.OnOrigin,
-		Logger:   r.log,
-	}))
+	g := r.routes(e, "/_matrix/federation")
 	g.GET("/v1/query/profile", r.queryProfile)
 	g.GET("/v1/query/directory", r.queryDirectory)
 	r.registerUser(g)

@@ -14,7 +14,7 @@ import (
 // registerUser mounts the key endpoints other servers' clients reach
 // through their homeservers (server-server-api "Device Management" and
 // "End-to-End Encryption"). Without a key server they are not served.
-func (r *Receiver) registerUser(g *echo.Group) {
+func (r *Receiver) registerUser(g routes) {
 	if r.opts.Keys == nil {
 		return
 	}

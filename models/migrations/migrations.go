@@ -32,6 +32,7 @@ var All = []Migration{
 	{8, "push", pushV8},
 	{9, "relations", relationsV9},
 	{10, "e2ee_remote_cache", e2eeRemoteCacheV10},
+	{11, "registration_tokens", registrationTokensV11},
 }
 
 // schemaVersion is the bookkeeping table.

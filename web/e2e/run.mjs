@@ -162,6 +162,23 @@ async function send(page, text) {
   await box.press("Enter");
 }
 
+/** sendMany sends n text messages through the client-server API, a few requests at a time. */
+async function sendMany(base, token, roomId, n, body) {
+  const h = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+  const run = Date.now();
+  let next = 0;
+  const worker = async () => {
+    while (next < n) {
+      const i = next++;
+      const url = `${base}/_matrix/client/v3/rooms/${encodeURIComponent(roomId)}/send/m.room.message/seed-${run}-${i}`;
+      const res = await fetch(url, { method: "PUT", headers: h, body: JSON.stringify({ msgtype: "m.text", body: body(i) }) });
+      if (!res.ok) throw new Error(`PUT ${url}: ${res.status} ${await res.text()}`);
+    }
+  };
+  // Ordered when few (one at a time), concurrent when seeding in bulk.
+  await Promise.all(Array.from({ length: n > 100 ? 8 : 1 }, worker));
+}
+
 async function test(name, fn) {
   const started = Date.now();
   try {
@@ -423,6 +440,34 @@ async function chatTests(base, alice, dirs) {
     if (readFileSync(path, "utf8") !== "kabar notes\n") throw new Error("downloaded file differs");
   });
 
+  await step("bob verifies alice's session by emoji; both sides compare and confirm", async () => {
+    await bob.getByRole("button", { name: "Members", exact: true }).click();
+    const panel = bob.getByTestId("members-panel");
+    await panel.getByRole("button", { name: /Alice/ }).click();
+    const device = panel.getByTestId("member-device").first();
+    await device.getByRole("button", { name: "Verify" }).click({ timeout: 15000 });
+    await alice.getByTestId("verification").getByRole("button", { name: "Accept" }).click({ timeout: 20000 });
+    const emoji = async (page) => {
+      await page.getByTestId("sas-emoji").nth(6).waitFor({ timeout: 20000 });
+      return page.getByTestId("sas-emoji").evaluateAll((els) => els.map((e) => e.textContent.trim()));
+    };
+    const [a, b] = await Promise.all([emoji(alice), emoji(bob)]);
+    console.log(`     alice sees ${a.join(" ")}`);
+    console.log(`     bob sees   ${b.join(" ")}`);
+    if (a.length !== 7 || a.join("|") !== b.join("|")) throw new Error("the two sides show different emoji");
+    await shot(alice, "verify-emoji-alice.png");
+    await shot(bob, "verify-emoji-bob.png");
+    await alice.getByTestId("verification").getByRole("button", { name: "They match" }).click();
+    await bob.getByTestId("verification").getByRole("button", { name: "They match" }).click();
+    await alice.getByTestId("verify-done").waitFor({ timeout: 20000 });
+    await bob.getByTestId("verify-done").waitFor({ timeout: 20000 });
+    await shot(bob, "verify-done.png");
+    await alice.getByTestId("verification").getByRole("button", { name: "Close", exact: true }).last().click();
+    await bob.getByTestId("verification").getByRole("button", { name: "Close", exact: true }).last().click();
+    await device.getByTestId("member-device-trust").filter({ hasText: "Verified" }).waitFor({ timeout: 10000 });
+    await bob.getByRole("button", { name: "Members", exact: true }).click();
+  });
+
   let recoveryKey = "";
   await step("alice sets up cross-signing and key backup and sees her recovery key", async () => {
     await alice.getByTestId("security-banner").getByRole("button", { name: "Set up" }).click();
@@ -538,6 +583,8 @@ async function chatTests(base, alice, dirs) {
       await bob.waitForTimeout(300);
     }
     await bob.getByTestId("history-start").waitFor({ timeout: 5000 });
+    // The timeline is virtualised: the oldest rows render once scrolled to.
+    await bob.getByTestId("timeline").evaluate((el) => (el.scrollTop = 0));
     await messageWith(bob, /history message 1$/).waitFor({ timeout: 5000 });
     await bob.getByTestId("notice").filter({ hasText: "created the room" }).waitFor({ timeout: 5000 });
     console.log(`     reached the start of history in ${Date.now() - t0} ms`);
@@ -548,6 +595,43 @@ async function chatTests(base, alice, dirs) {
     await send(bob, "Hello town!");
     await messageWith(alice, "Hello town!").waitFor({ timeout: 20000 });
     await shot(alice, "public-room.png");
+  });
+
+  await step("alice, a v12 creator, may delete bob's message; she replies in a thread and bob follows it", async () => {
+    const row = messageWith(alice, "Hello town!");
+    await row.hover();
+    // Room version 12: the creator is not in power_levels but has full power.
+    await row.getByRole("button", { name: "Delete", exact: true }).waitFor({ timeout: 5000 });
+    await row.getByRole("button", { name: "Reply in thread" }).click();
+    const panel = alice.getByTestId("thread-panel");
+    await panel.getByRole("textbox", { name: "Reply in thread" }).fill("first thread reply");
+    await panel.getByRole("textbox", { name: "Reply in thread" }).press("Enter");
+    await panel.getByTestId("body").filter({ hasText: "first thread reply" }).waitFor({ timeout: 10000 });
+    await messageWith(bob, "Hello town!").getByTestId("thread-summary").filter({ hasText: "1 reply" }).waitFor({ timeout: 20000 });
+    if (await bob.getByTestId("timeline").getByTestId("body").filter({ hasText: "first thread reply" }).count())
+      throw new Error("the thread reply shows in the main timeline");
+    await bob.getByRole("button", { name: "Threads", exact: true }).click();
+    await bob.getByTestId("thread-item").filter({ hasText: "Hello town!" }).click({ timeout: 10000 });
+    const bobPanel = bob.getByTestId("thread-panel");
+    await bobPanel.getByTestId("body").filter({ hasText: "first thread reply" }).waitFor({ timeout: 10000 });
+    await bobPanel.getByRole("textbox", { name: "Reply in thread" }).fill("second, from bob");
+    await bobPanel.getByRole("textbox", { name: "Reply in thread" }).press("Enter");
+    await panel.getByTestId("body").filter({ hasText: "second, from bob" }).waitFor({ timeout: 20000 });
+    // The reply went out with an m.thread relation to the root.
+    const rel = await bob.evaluate(async () => {
+      const s = JSON.parse(localStorage.getItem("kabar.session.v1"));
+      const h = { headers: { Authorization: `Bearer ${s.accessToken}` } };
+      const { room_id } = await (await fetch("/_matrix/client/v3/directory/room/" + encodeURIComponent("#town:localhost"))).json();
+      const { chunk } = await (await fetch(`/_matrix/client/v3/rooms/${encodeURIComponent(room_id)}/messages?dir=b&limit=10`, h)).json();
+      const root = chunk.find((e) => e.content?.body === "Hello town!");
+      const reply = chunk.find((e) => e.content?.body === "second, from bob");
+      return { rel: reply?.content["m.relates_to"], root: root?.event_id };
+    });
+    if (rel.rel?.rel_type !== "m.thread" || rel.rel.event_id !== rel.root) throw new Error(`thread reply relation: ${JSON.stringify(rel)}`);
+    await shot(bob, "thread.png");
+    await bobPanel.getByRole("button", { name: "Close settings" }).click();
+    await panel.getByRole("button", { name: "Close settings" }).click();
+    await alice.getByTestId("thread-list").getByRole("button", { name: "Close settings" }).click();
   });
 
   await step("alice sets the room avatar and history visibility; bob sees an unencrypted image via a thumbnail", async () => {
@@ -583,6 +667,111 @@ async function chatTests(base, alice, dirs) {
     await other.getByRole("button", { name: "Sign out device" }).click();
     await alice.waitForFunction(() => document.querySelectorAll('[data-testid="device"]').length === 1, null, { timeout: 10000 });
     await alice.keyboard.press("Escape");
+  });
+
+  await step("bob comes back to the room and jumps to the first unread message", async () => {
+    await bob.getByTestId("room-list").getByRole("button").filter({ hasNotText: "Town Square" }).first().click();
+    await bob.getByTestId("room-name").filter({ hasNotText: "Town Square" }).waitFor();
+    const token = await alice.evaluate(() => JSON.parse(localStorage.getItem("kabar.session.v1")).accessToken);
+    const roomId = (await (await fetch(`${base}/_matrix/client/v3/directory/room/${encodeURIComponent("#town:localhost")}`)).json()).room_id;
+    await sendMany(base, token, roomId, 60, (i) => `unread ${i + 1}`);
+    await bob.getByTestId("room-list").getByRole("button").filter({ hasText: "Town Square" }).click();
+    const bar = bob.getByTestId("unread-bar");
+    await bar.waitFor({ timeout: 15000 });
+    await shot(bob, "unread-bar.png");
+    await bar.getByRole("button", { name: "Jump to first unread" }).click();
+    const first = bob.locator(".message.first-unread");
+    await first.waitFor({ timeout: 10000 });
+    const text = await first.getByTestId("body").textContent();
+    if (text.trim() !== "unread 1") throw new Error(`first unread is "${text}"`);
+    const [tl, row] = [await bob.getByTestId("timeline").boundingBox(), await first.boundingBox()];
+    if (row.y < tl.y - 1 || row.y + row.height > tl.y + tl.height + 1) throw new Error("the first unread message is not in view");
+    await shot(bob, "first-unread.png");
+  });
+
+  await step("budgets: first-load JavaScript and navigation to an interactive room list", async () => {
+    const t0 = Date.now();
+    await alice.goto(base + "/");
+    await alice.getByTestId("room-list").getByRole("button").first().waitFor({ timeout: 20000 });
+    await alice.waitForFunction(() => performance.getEntriesByName("kabar:room-list").length > 0);
+    const m = await alice.evaluate(() => ({
+      list: performance.getEntriesByName("kabar:room-list")[0].startTime,
+      dcl: performance.getEntriesByType("navigation")[0]?.domContentLoadedEventEnd,
+      js: performance.getEntriesByType("resource").map((r) => r.name).filter((n) => /\.m?js(\?|$)/.test(n)),
+      wasm: performance.getEntriesByType("resource").filter((r) => /\.wasm(\?|$)/.test(r.name)).map((r) => r.encodedBodySize),
+    }));
+    const { gzipSync } = await import("node:zlib");
+    let raw = 0;
+    let gz = 0;
+    for (const url of m.js) {
+      const body = Buffer.from(await (await fetch(url)).arrayBuffer());
+      raw += body.length;
+      gz += gzipSync(body).length;
+    }
+    console.log(`     first-load JS: ${m.js.length} files, ${(raw / 1024).toFixed(1)} KB raw, ${(gz / 1024).toFixed(1)} KB gzip (crypto WASM excluded: ${m.wasm.map((w) => (w / 1024).toFixed(0) + " KB").join(", ")})`);
+    console.log(`     navigation → DOMContentLoaded ${m.dcl?.toFixed(0)} ms, → interactive room list ${m.list.toFixed(0)} ms (wall ${Date.now() - t0} ms)`);
+    if (gz > 400 * 1024) throw new Error(`first-load JS ${gz} bytes gzip is over the 400 KB budget`);
+    if (m.list > 1000) throw new Error(`room list interactive after ${m.list.toFixed(0)} ms, over the 1 s budget`);
+  });
+
+  await step("a room with 10,000 messages scrolls smoothly (virtualised timeline)", async () => {
+    const token = await alice.evaluate(() => JSON.parse(localStorage.getItem("kabar.session.v1")).accessToken);
+    const h = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+    const created = await (await fetch(`${base}/_matrix/client/v3/createRoom`, { method: "POST", headers: h, body: JSON.stringify({ name: "Big Room", preset: "public_chat" }) })).json();
+    const t0 = Date.now();
+    await sendMany(base, token, created.room_id, 10000, (i) => (i % 7 === 0 ? `message ${i}: a longer line of text so that rows differ in height, wrapping on narrow screens and exercising the measured heights` : `message ${i}`));
+    console.log(`     seeded 10,000 messages in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    await alice.getByTestId("room-list").getByRole("button").filter({ hasText: "Big Room" }).click({ timeout: 20000 });
+    await messageWith(alice, "message 9999").waitFor({ timeout: 20000 });
+    const r = await alice.getByTestId("timeline").evaluate(async (el) => {
+      const frames = [];
+      const longTasks = [];
+      const obs = new PerformanceObserver((l) => longTasks.push(...l.getEntries().map((e) => e.duration)));
+      obs.observe({ type: "longtask" });
+      const maxRendered = { n: 0 };
+      const frame = () => new Promise((ok) => requestAnimationFrame(ok));
+      let last = await frame();
+      const tick = async () => {
+        const now = await frame();
+        frames.push(now - last);
+        last = now;
+        maxRendered.n = Math.max(maxRendered.n, el.querySelectorAll("[data-row]").length);
+      };
+      // Scroll back like a reader flicking up: 250 px per frame, paging in
+      // older history as the top is reached, for 12 s or 3,000 rows.
+      const t0 = performance.now();
+      while (performance.now() - t0 < 12000 && Number(el.dataset.rows) < 3000) {
+        el.scrollTop -= 250;
+        await tick();
+      }
+      const loaded = Number(el.dataset.rows);
+      // Then scroll down through everything loaded.
+      while (el.scrollTop + el.clientHeight < el.scrollHeight - 5 && performance.now() - t0 < 20000) {
+        el.scrollTop += 400;
+        await tick();
+      }
+      obs.disconnect();
+      const sorted = [...frames].sort((a, b) => a - b);
+      const pct = (p) => sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))];
+      return {
+        loaded,
+        maxRendered: maxRendered.n,
+        frames: frames.length,
+        p50: pct(0.5),
+        p95: pct(0.95),
+        max: sorted[sorted.length - 1],
+        over50: frames.filter((f) => f > 50).length,
+        longTasks: longTasks.length,
+        longTaskMax: Math.max(0, ...longTasks),
+        seconds: (performance.now() - t0) / 1000,
+      };
+    });
+    console.log(`     scrolled ${r.seconds.toFixed(1)} s over ${r.loaded} loaded rows, at most ${r.maxRendered} in the DOM`);
+    console.log(`     frames ${r.frames}: p50 ${r.p50.toFixed(1)} ms, p95 ${r.p95.toFixed(1)} ms, max ${r.max.toFixed(1)} ms, ${r.over50} over 50 ms; long tasks ${r.longTasks} (max ${r.longTaskMax.toFixed(0)} ms)`);
+    await shot(alice, "big-room.png");
+    if (r.maxRendered > 200) throw new Error(`${r.maxRendered} rows in the DOM: the timeline is not virtualised`);
+    if (r.loaded < 1000) throw new Error(`only ${r.loaded} rows loaded while scrolling back`);
+    if (r.p95 > 50) throw new Error(`p95 frame time ${r.p95.toFixed(1)} ms`);
   });
   if (errors.length) console.log(`bob page errors: ${errors.join("\n")}`);
 }

@@ -1,4 +1,5 @@
 // A small i18n module: English and Bahasa Indonesia, {name} placeholders.
+import { enChat, idChat } from "./i18n-chat";
 import { enMore, idMore } from "./i18n-more";
 
 export type Lang = "en" | "id";
@@ -177,12 +178,13 @@ const enBase = {
   "directory.members": "{count} members",
 } as const;
 
-const en = { ...enBase, ...enMore };
+const en = { ...enBase, ...enMore, ...enChat };
 
 export type MessageKey = keyof typeof en;
 
 const id: Record<MessageKey, string> = {
   ...idMore,
+  ...idChat,
   "app.name": "Kabar",
   "auth.signIn": "Masuk",
   "auth.register": "Buat akun",

@@ -12,6 +12,7 @@ import { RoomView } from "./RoomView";
 import { watchNotifications } from "./notify";
 import { SecurityPrompt } from "./Security";
 import { Settings } from "./Settings";
+import { useIncomingVerification, VerifyDialog } from "./Verification";
 import { RoomSummary, sortRooms } from "./rooms";
 
 export function Main({ session, onSignedOut }: { session: Session; onSignedOut: () => void }) {
@@ -26,6 +27,7 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
   selectedRef.current = selected;
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [dialog, setDialog] = useState<"none" | "create" | "dm" | "directory">("none");
+  const [incoming, dismissIncoming] = useIncomingVerification(client);
 
   useEffect(() => {
     const bump = () => setTick((n) => n + 1);
@@ -98,6 +100,7 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
         const props = { client, onClose: () => setDialog("none"), onOpened: (id: string) => (setSelected(id), setDialog("none")) };
         return dialog === "create" ? <CreateRoomDialog {...props} /> : dialog === "dm" ? <StartDMDialog {...props} /> : <DirectoryDialog {...props} />;
       })()}
+      {incoming && <VerifyDialog request={incoming} onClose={dismissIncoming} />}
       {settingsOpen && (
         <Settings client={client} session={session} onClose={() => setSettingsOpen(false)} onSignOut={doSignOut} />
       )}

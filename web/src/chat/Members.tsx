@@ -5,21 +5,23 @@ import { useEffect, useState } from "preact/hooks";
 import { useI18n } from "../app";
 import { errorMessage } from "../errors";
 import { validUserId } from "./ids";
+import { canModerate, outranks } from "./power";
 import { initials } from "./rooms";
+import { MemberDevices } from "./Verification";
 
 export function Members({ client, room, onClose }: { client: MatrixClient; room: Room; onClose: () => void }) {
   const { t } = useI18n();
   const [, setTick] = useState(0);
   const [invitee, setInvitee] = useState("");
   const [status, setStatus] = useState("");
+  const [open, setOpen] = useState<string | null>(null);
   useEffect(() => {
     // Lazy-loaded members: fetch the full list once the panel opens.
     void room.loadMembersIfNeeded().then(() => setTick((n) => n + 1), () => {});
   }, [room.roomId]);
   const me = room.getMember(client.getUserId()!);
-  const state = room.currentState;
-  const canKick = !!me && state.hasSufficientPowerLevelFor("kick", me.powerLevel);
-  const canBan = !!me && state.hasSufficientPowerLevelFor("ban", me.powerLevel);
+  const canKick = !!me && canModerate(room, me.userId, "kick");
+  const canBan = !!me && canModerate(room, me.userId, "ban");
   const members = room.getMembers().filter((m) => m.membership === "join" || m.membership === "invite");
   members.sort((a, b) => b.powerLevel - a.powerLevel || a.name.localeCompare(b.name));
 
@@ -43,17 +45,18 @@ export function Members({ client, room, onClose }: { client: MatrixClient; room:
   const row = (m: RoomMember) => (
     <li key={m.userId} class="member" data-testid="member">
       <span class="avatar small" aria-hidden="true">{initials(m.name)}</span>
-      <span class="member-name" title={m.userId}>
+      <button class="link member-name" title={m.userId} aria-expanded={open === m.userId} onClick={() => setOpen(open === m.userId ? null : m.userId)}>
         {m.name}
         {m.membership === "invite" && <span class="muted"> ({t("members.invitedTag")})</span>}
         {m.powerLevel >= 100 ? <span class="muted"> · {t("members.admin")}</span> : m.powerLevel >= 50 ? <span class="muted"> · {t("members.mod")}</span> : null}
-      </span>
-      {m.userId !== me?.userId && canKick && m.powerLevel < (me?.powerLevel ?? 0) && (
+      </button>
+      {m.userId !== me?.userId && canKick && outranks(room, me!.userId, m.userId) && (
         <button class="secondary small" onClick={() => run(client.kick(room.roomId, m.userId), t("members.kicked", { who: m.name }))}>{t("members.kick")}</button>
       )}
-      {m.userId !== me?.userId && canBan && m.powerLevel < (me?.powerLevel ?? 0) && (
+      {m.userId !== me?.userId && canBan && outranks(room, me!.userId, m.userId) && (
         <button class="danger small" onClick={() => run(client.ban(room.roomId, m.userId), t("members.banned", { who: m.name }))}>{t("members.ban")}</button>
       )}
+      {open === m.userId && <MemberDevices client={client} userId={m.userId} />}
     </li>
   );
   return (

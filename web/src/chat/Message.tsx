@@ -7,6 +7,7 @@ import { errorMessage } from "../errors";
 import type { Draft } from "./Composer";
 import { AttachmentBody } from "./Attachment";
 import { nameOf, stateNotice, whyUndecryptable } from "./events";
+import { canModerate } from "./power";
 import { initials } from "./rooms";
 import { sanitizeHTML } from "./sanitize";
 import { Item, startOfDay, stripReplyFallback } from "./timeline";
@@ -14,7 +15,7 @@ import { Item, startOfDay, stripReplyFallback } from "./timeline";
 type EventItem = Extract<Item, { kind: "event" }>;
 export const QUICK_REACTIONS = ["👍", "❤️", "😂", "🎉"];
 
-export function DaySeparator({ day }: { day: number }) {
+export function DaySeparator({ day, row }: { day: number; row?: number }) {
   const { t, lang } = useI18n();
   const today = startOfDay(Date.now());
   const label =
@@ -24,7 +25,7 @@ export function DaySeparator({ day }: { day: number }) {
         ? t("timeline.yesterday")
         : new Date(day).toLocaleDateString(lang, { weekday: "long", year: "numeric", month: "long", day: "numeric" });
   return (
-    <li class="day" role="separator" aria-label={label} data-testid="day-separator">
+    <li class="day" role="separator" aria-label={label} data-testid="day-separator" data-row={row}>
       <span>{label}</span>
     </li>
   );
@@ -37,15 +38,21 @@ interface RowProps {
   sdk?: MatrixEvent;
   findEvent: (id: string) => MatrixEvent | undefined;
   onDraft: (d: Draft) => void;
+  /** onThread opens the thread rooted at this message (absent inside a thread). */
+  onThread?: (rootId: string) => void;
+  /** firstUnread marks the first message after the read marker. */
+  firstUnread?: boolean;
+  /** row is the index in a virtualised list, for measuring. */
+  row?: number;
 }
 
-export function MessageRow({ client, room, item, sdk, findEvent, onDraft }: RowProps) {
+export function MessageRow({ client, room, item, sdk, findEvent, onDraft, onThread, firstUnread, row }: RowProps) {
   const { t } = useI18n();
   const [error, setError] = useState("");
   const ev = item.ev;
   if (ev.stateKey !== undefined)
     return (
-      <li class="state-notice muted" data-testid="notice">
+      <li class="state-notice muted" data-testid="notice" data-row={row}>
         {stateNotice(t, room, ev, sdk?.getPrevContent() as Record<string, unknown> | undefined)}
       </li>
     );
@@ -53,7 +60,7 @@ export function MessageRow({ client, room, item, sdk, findEvent, onDraft }: RowP
   const mine = ev.sender === me;
   const name = nameOf(room, ev.sender);
   const isText = !ev.redacted && !ev.failed && ev.type === EventType.RoomMessage && typeof item.content.body === "string";
-  const canRedact = !ev.redacted && !ev.pending && (mine || room.currentState.hasSufficientPowerLevelFor("redact", room.getMember(me)?.powerLevel ?? 0));
+  const canRedact = !ev.redacted && !ev.pending && (mine || canModerate(room, me, "redact"));
   const run = (p: Promise<unknown>) => p.catch((e) => setError(errorMessage(t, e)));
   const react = (key: string) => {
     const existing = item.reactions.find((r) => r.key === key)?.mine;
@@ -61,7 +68,8 @@ export function MessageRow({ client, room, item, sdk, findEvent, onDraft }: RowP
     return run(client.sendEvent(room.roomId, EventType.Reaction, { "m.relates_to": { rel_type: RelationType.Annotation, event_id: ev.id, key } }));
   };
   return (
-    <li class={item.continued ? "message continued" : "message"} data-testid="message" data-event-id={ev.id} data-sender={ev.sender}>
+    <li class={(item.continued && !firstUnread ? "message continued" : "message") + (firstUnread ? " first-unread" : "")} data-testid="message" data-event-id={ev.id} data-sender={ev.sender} data-row={row}>
+      {firstUnread && <span class="unread-line" data-testid="unread-line">{t("unread.marker")}</span>}
       <span class="avatar small" aria-hidden="true">{item.continued ? "" : initials(name)}</span>
       <div class="message-main">
         {!item.continued && (
@@ -90,6 +98,11 @@ export function MessageRow({ client, room, item, sdk, findEvent, onDraft }: RowP
             ))}
           </div>
         )}
+        {item.thread && onThread && (
+          <button class="link thread-summary" data-testid="thread-summary" onClick={() => onThread(ev.id)}>
+            🧵 {item.thread.count === 1 ? t("thread.oneReply") : t("thread.replies", { count: item.thread.count })}
+          </button>
+        )}
         {error && <p class="error" role="alert">{error}</p>}
       </div>
       {!ev.redacted && !ev.pending && !ev.failed && (
@@ -97,8 +110,9 @@ export function MessageRow({ client, room, item, sdk, findEvent, onDraft }: RowP
           {QUICK_REACTIONS.map((k) => (
             <button key={k} class="icon" aria-label={t("message.react", { key: k })} onClick={() => react(k)}>{k}</button>
           ))}
-          <button class="icon" aria-label={t("message.reply")} onClick={() => onDraft({ kind: "reply", eventId: ev.id })}>↩</button>
-          {mine && isText && (
+          {onThread && <button class="icon" aria-label={t("message.reply")} onClick={() => onDraft({ kind: "reply", eventId: ev.id })}>↩</button>}
+          {onThread && <button class="icon" aria-label={t("thread.open")} onClick={() => onThread(ev.id)}>🧵</button>}
+          {onThread && mine && isText && (
             <button class="icon" aria-label={t("message.edit")} onClick={() => onDraft({ kind: "edit", eventId: ev.id, text: String(item.content.body) })}>✎</button>
           )}
           {canRedact && (

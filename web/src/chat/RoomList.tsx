@@ -1,3 +1,4 @@
+import { useEffect } from "preact/hooks";
 import { useI18n } from "../app";
 import { initials, RoomSummary } from "./rooms";
 
@@ -9,6 +10,11 @@ interface Props {
 
 export function RoomList({ rooms, selected, onSelect }: Props) {
   const { t } = useI18n();
+  // A performance mark for the budget "navigation to an interactive room
+  // list" (docs/PERFORMANCE.md): set once, after the first commit with rooms.
+  useEffect(() => {
+    if (rooms.length && !performance.getEntriesByName("kabar:room-list").length) performance.mark("kabar:room-list");
+  }, [rooms.length > 0]);
   if (rooms.length === 0)
     return (
       <div class="empty" data-testid="rooms-empty">

@@ -2,6 +2,7 @@
 import { EventType, MatrixClient, Room } from "matrix-js-sdk";
 
 import { useI18n } from "../app";
+import { canSendState } from "./power";
 import { errorMessage } from "../errors";
 import { Field } from "../ui/Field";
 import { mediaURL } from "./media";
@@ -128,19 +129,4 @@ function RoomAvatar({ client, room }: { client: MatrixClient; room: Room }) {
       {status && <span role="status" class="muted">{status}</span>}
     </div>
   );
-}
-
-/**
- * canSendState adds what the SDK's check misses: from room version 12 the
- * room's creators (the create event's sender and additional_creators) have
- * unlimited power and are not listed in m.room.power_levels.
- */
-export function canSendState(room: Room, userId: string, type: string): boolean {
-  const create = room.currentState.getStateEvents(EventType.RoomCreate, "");
-  const v = Number(room.getVersion());
-  if (create && Number.isFinite(v) && v >= 12) {
-    const extra = create.getContent().additional_creators;
-    if (create.getSender() === userId || (Array.isArray(extra) && extra.includes(userId))) return true;
-  }
-  return room.currentState.maySendStateEvent(type, userId);
 }

@@ -48,3 +48,51 @@ describe("stripReplyFallback", () => {
     ["> quote only", ""],
   ])("%j", (body, want) => expect(stripReplyFallback(body)).toBe(want));
 });
+
+import { firstUnreadIndex, listThreads } from "./timeline";
+
+describe("threads", () => {
+  const ev = (id: string, sender: string, ts: number, extra: Partial<RawEvent> = {}): RawEvent => ({
+    id, type: "m.room.message", sender, ts, content: { msgtype: "m.text", body: id }, ...extra,
+  });
+  const reply = (id: string, root: string, ts: number, sender = "@b:x"): RawEvent =>
+    ev(id, sender, ts, {
+      relation: { rel_type: "m.thread", event_id: root, is_falling_back: true },
+      content: { msgtype: "m.text", body: id, "m.relates_to": { rel_type: "m.thread", event_id: root, is_falling_back: true, "m.in_reply_to": { event_id: root } } },
+    });
+  const events = [ev("$root", "@a:x", 1000), ev("$other", "@a:x", 2000), reply("$r1", "$root", 3000), reply("$r2", "$root", 4000, "@c:x")];
+
+  it("keeps thread replies out of the main timeline and summarises them on the root", () => {
+    const items = buildItems(events, "@a:x").filter((i) => i.kind === "event");
+    expect(items.map((i) => i.kind === "event" && i.ev.id)).toEqual(["$root", "$other"]);
+    const root = items[0];
+    expect(root.kind === "event" && root.thread).toEqual({ count: 2, latestTs: 4000, latestSender: "@c:x" });
+  });
+
+  it("shows a thread's root and replies, without fallback reply quotes", () => {
+    const items = buildItems(events, "@a:x", { thread: "$root" }).filter((i) => i.kind === "event");
+    expect(items.map((i) => i.kind === "event" && i.ev.id)).toEqual(["$root", "$r1", "$r2"]);
+    expect(items.every((i) => i.kind === "event" && i.replyTo === undefined)).toBe(true);
+  });
+
+  it("lists threads by latest activity", () => {
+    const more = [...events, ev("$root2", "@a:x", 5000), reply("$r3", "$root2", 6000)];
+    expect(listThreads(more).map((t) => t.root)).toEqual(["$root2", "$root"]);
+  });
+});
+
+describe("firstUnreadIndex", () => {
+  const ev = (id: string, sender: string, ts: number): RawEvent => ({ id, type: "m.room.message", sender, ts, content: { msgtype: "m.text", body: id } });
+  const events = [ev("$1", "@b:x", 1), ev("$2", "@a:x", 2), ev("$3", "@a:x", 3), ev("$4", "@b:x", 4)];
+  const items = buildItems(events, "@a:x");
+  const idOf = (i: number) => (items[i]?.kind === "event" ? (items[i] as { ev: RawEvent }).ev.id : null);
+  it.each([
+    ["marker on the first message: the next from someone else", "$1", "$4"],
+    ["marker on the newest: nothing unread", "$4", null],
+    ["marker not loaded", "$zz", null],
+    ["no marker", undefined, null],
+  ])("%s", (_name, marker, want) => {
+    const i = firstUnreadIndex(events, items, marker, "@a:x");
+    expect(i < 0 ? null : idOf(i)).toBe(want);
+  });
+});

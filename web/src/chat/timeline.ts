@@ -7,6 +7,8 @@ export interface Relation {
   rel_type?: string;
   event_id?: string;
   key?: string;
+  /** is_falling_back: a thread reply's m.in_reply_to is only a fallback. */
+  is_falling_back?: boolean;
 }
 
 export interface RawEvent {
@@ -45,7 +47,55 @@ export type Item =
       replyTo?: string;
       /** continued: same sender as the previous message within five minutes. */
       continued: boolean;
+      /** thread summarises the loaded replies of a thread rooted here. */
+      thread?: ThreadSummary;
     };
+
+export interface ThreadSummary {
+  count: number;
+  latestTs: number;
+  latestSender: string;
+}
+
+/** THREAD is the thread relation (spec: "Threading", rel_type m.thread). */
+export const THREAD = "m.thread";
+
+/** threadOf: the root of the thread an event belongs to, if it is a thread reply. */
+export function threadOf(e: RawEvent): string | undefined {
+  return e.relation?.rel_type === THREAD && e.relation.event_id ? e.relation.event_id : undefined;
+}
+
+/** threadSummaries counts the loaded replies of each thread root. */
+export function threadSummaries(events: RawEvent[]): Map<string, ThreadSummary> {
+  const out = new Map<string, ThreadSummary>();
+  for (const e of events) {
+    const root = threadOf(e);
+    if (!root || e.redacted || e.type === "m.reaction") continue;
+    const s = out.get(root) ?? { count: 0, latestTs: 0, latestSender: "" };
+    s.count++;
+    if (e.ts >= s.latestTs) Object.assign(s, { latestTs: e.ts, latestSender: e.sender });
+    out.set(root, s);
+  }
+  return out;
+}
+
+/** listThreads: the roots of the loaded threads, most recent activity first. */
+export function listThreads(events: RawEvent[]): { root: string; summary: ThreadSummary }[] {
+  return [...threadSummaries(events)].map(([root, summary]) => ({ root, summary })).sort((a, b) => b.summary.latestTs - a.summary.latestTs);
+}
+
+/**
+ * firstUnreadIndex: the index in items of the first message after the
+ * user's read marker that someone else sent, or -1 when everything loaded
+ * is read or the marker is not loaded.
+ */
+export function firstUnreadIndex(events: RawEvent[], items: Item[], markerId: string | undefined, me: string): number {
+  if (!markerId) return -1;
+  const at = events.findIndex((e) => e.id === markerId);
+  if (at < 0) return -1;
+  const after = new Set(events.slice(at + 1).filter((e) => e.sender !== me).map((e) => e.id));
+  return items.findIndex((it) => it.kind === "event" && after.has(it.ev.id) && it.ev.stateKey === undefined);
+}
 
 const HIDDEN = new Set(["m.reaction", "m.room.redaction"]);
 const STATE_SHOWN = new Set([
@@ -66,7 +116,12 @@ export function startOfDay(ts: number): number {
   return d.getTime();
 }
 
-export function buildItems(events: RawEvent[], me: string): Item[] {
+/**
+ * buildItems lays out the main timeline, or with opts.thread one thread
+ * (its root and replies). Thread replies stay out of the main timeline; their
+ * roots carry a summary instead.
+ */
+export function buildItems(events: RawEvent[], me: string, opts: { thread?: string } = {}): Item[] {
   const byId = new Map(events.map((e) => [e.id, e]));
   const edits = new Map<string, RawEvent>();
   const reactions = new Map<string, Map<string, Reaction>>();
@@ -90,11 +145,13 @@ export function buildItems(events: RawEvent[], me: string): Item[] {
       forTarget.set(rel.key, r);
     }
   }
+  const threads = opts.thread ? new Map<string, ThreadSummary>() : threadSummaries(events);
+  const inView = (e: RawEvent) => (opts.thread ? e.id === opts.thread || threadOf(e) === opts.thread : !threadOf(e));
   const items: Item[] = [];
   let lastDay = -1;
   let prev: RawEvent | null = null;
   for (const e of events) {
-    if (!shown(e)) continue;
+    if (!shown(e) || !inView(e)) continue;
     const day = startOfDay(e.ts);
     if (day !== lastDay) {
       items.push({ kind: "day", key: `day-${day}`, day });
@@ -104,7 +161,8 @@ export function buildItems(events: RawEvent[], me: string): Item[] {
     const edit = edits.get(e.id);
     const newContent = edit?.content["m.new_content"];
     const content = !e.redacted && newContent && typeof newContent === "object" ? (newContent as Record<string, unknown>) : e.content;
-    const inReply = (e.content["m.relates_to"] as { "m.in_reply_to"?: { event_id?: string } } | undefined)?.["m.in_reply_to"]?.event_id;
+    const rel = e.content["m.relates_to"] as { "m.in_reply_to"?: { event_id?: string }; is_falling_back?: boolean } | undefined;
+    const inReply = threadOf(e) && rel?.is_falling_back ? undefined : rel?.["m.in_reply_to"]?.event_id;
     const isMsg = e.type !== "m.room.member" && !e.stateKey;
     const continued = !!prev && isMsg && prev.sender === e.sender && e.ts - prev.ts < 5 * 60_000 && !inReply;
     items.push({
@@ -116,6 +174,7 @@ export function buildItems(events: RawEvent[], me: string): Item[] {
       reactions: [...(reactions.get(e.id)?.values() ?? [])],
       replyTo: typeof inReply === "string" ? inReply : undefined,
       continued,
+      thread: threads.get(e.id),
     });
     prev = isMsg ? e : null;
   }
