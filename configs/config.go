@@ -89,6 +89,9 @@ type Federation struct {
 	Listen  string `yaml:"listen"`
 	TLSCert string `yaml:"tls_cert"`
 	TLSKey  string `yaml:"tls_key"`
+	// WellKnownServer (host:port) is advertised in /.well-known/matrix/server
+	// to delegate federation; empty answers 404.
+	WellKnownServer string `yaml:"well_known_server"`
 	// TrustedCAFile is an extra PEM CA bundle for outbound federation TLS.
 	TrustedCAFile string `yaml:"trusted_ca_file"`
 	// AllowPrivateAddresses lets outbound federation reach loopback and
@@ -291,6 +294,9 @@ func applyEnv(cfg *Config, env func(string) string) error {
 		"KABAR_PUBLIC_BASEURL":             &cfg.PublicBaseURL,
 		"KABAR_CLIENT_ADDR":                &cfg.Client.Listen,
 		"KABAR_FEDERATION_ADDR":            &cfg.Federation.Listen,
+		"KABAR_FEDERATION_TLS_CERT":        &cfg.Federation.TLSCert,
+		"KABAR_FEDERATION_TLS_KEY":         &cfg.Federation.TLSKey,
+		"KABAR_FEDERATION_WELL_KNOWN":      &cfg.Federation.WellKnownServer,
 		"KABAR_DATA_DIR":                   &cfg.DataDir,
 		"KABAR_DATABASE_URL":               &cfg.Database.URL,
 		"KABAR_REGISTRATION":               &cfg.Registration.Mode,
@@ -354,6 +360,9 @@ func (c *Config) Validate() error {
 		}
 		if (c.Federation.TLSCert == "") != (c.Federation.TLSKey == "") {
 			bad("federation: tls_cert and tls_key must be set together")
+		}
+		if w := c.Federation.WellKnownServer; w != "" && strings.ContainsAny(w, "/ @") {
+			bad("federation.well_known_server %q: want host or host:port", w)
 		}
 	}
 	if c.Federation.RetryMin <= 0 || c.Federation.RetryMax < c.Federation.RetryMin {

@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/kabarchat/kabar/configs"
 )
 
 func TestBasicsAndRoutingErrors(t *testing.T) {
@@ -39,6 +41,19 @@ func TestBasicsAndRoutingErrors(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != 200 || resp.Header.Get("Access-Control-Allow-Origin") != "*" {
 			t.Fatalf("preflight: %d %v", resp.StatusCode, resp.Header)
+		}
+	})
+}
+
+// TestWellKnownDelegation: federation.well_known_server is published at
+// /.well-known/matrix/server (server-server-api "Resolving server names").
+func TestWellKnownDelegation(t *testing.T) {
+	eachServer(t, func(c *configs.Config) { c.Federation.WellKnownServer = "chat.kabar.test:443" }, func(t *testing.T, ts *testServer) {
+		code, body := ts.do(t, "GET", "/.well-known/matrix/server", "", nil)
+		var got map[string]string
+		json.Unmarshal(body, &got)
+		if code != 200 || got["m.server"] != "chat.kabar.test:443" {
+			t.Fatalf("well-known server: %d %s", code, body)
 		}
 	})
 }

@@ -121,6 +121,7 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		fed.receiver.RegisterMedia(fed.echo, mediaRepo)
 	}
 	api, err := clientapi.New(clientapi.Options{
+		FederationServer:         cfg.Federation.WellKnownServer,
 		Media:                    mediaOpts,
 		Rooms:                    roomSvc,
 		Federation:               fedMembership,

@@ -715,12 +715,21 @@ async function chatTests(base, alice, dirs) {
   });
 
   await step("a room with 10,000 messages scrolls smoothly (virtualised timeline)", async () => {
-    const token = await alice.evaluate(() => JSON.parse(localStorage.getItem("kabar.session.v1")).accessToken);
-    const h = { Authorization: `Bearer ${token}`, "Content-Type": "application/json" };
+    // carol (registered through the API) builds the room's history; alice
+    // joins afterwards, as a reader arriving in a big room would.
+    const reg = await (await fetch(`${base}/_matrix/client/v3/register`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ username: "carol", password: "correct horse battery", auth: { type: "m.login.dummy" } }),
+    })).json();
+    const h = { Authorization: `Bearer ${reg.access_token}`, "Content-Type": "application/json" };
     const created = await (await fetch(`${base}/_matrix/client/v3/createRoom`, { method: "POST", headers: h, body: JSON.stringify({ name: "Big Room", preset: "public_chat" }) })).json();
     const t0 = Date.now();
-    await sendMany(base, token, created.room_id, 10000, (i) => (i % 7 === 0 ? `message ${i}: a longer line of text so that rows differ in height, wrapping on narrow screens and exercising the measured heights` : `message ${i}`));
+    await sendMany(base, reg.access_token, created.room_id, 10000, (i) => (i % 7 === 0 ? `message ${i}: a longer line of text so that rows differ in height, wrapping on narrow screens and exercising the measured heights` : `message ${i}`));
     console.log(`     seeded 10,000 messages in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const token = await alice.evaluate(() => JSON.parse(localStorage.getItem("kabar.session.v1")).accessToken);
+    const join = await fetch(`${base}/_matrix/client/v3/join/${encodeURIComponent(created.room_id)}`, { method: "POST", headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: "{}" });
+    if (!join.ok) throw new Error(`join: ${join.status} ${await join.text()}`);
     await alice.getByTestId("room-list").getByRole("button").filter({ hasText: "Big Room" }).click({ timeout: 20000 });
     await messageWith(alice, "message 9999").waitFor({ timeout: 20000 });
     const r = await alice.getByTestId("timeline").evaluate(async (el) => {
