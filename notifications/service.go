@@ -8,6 +8,7 @@ package notifications
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -125,6 +126,9 @@ func (s *Service) WaitProcessed(ctx context.Context, pos int64) {
 		if reached {
 			return
 		}
+		// A stream advance that rang no doorbell (a gap) must not stall
+		// syncs until the safety tick: ring it here.
+		s.opts.Kick.Notify(0, nil)
 		select {
 		case <-ch:
 		case <-timer.C:
@@ -143,6 +147,17 @@ func (s *Service) advance(pos int64) {
 		close(s.done)
 		s.done = make(chan struct{})
 	}
+}
+
+// PushRulesEvent is the m.push_rules account data event of a user who
+// never changed a rule (so none is stored): clients expect it in the
+// initial /sync (push.md "Push Rules: Events").
+func (s *Service) PushRulesEvent(ctx context.Context, userID string) (json.RawMessage, error) {
+	rs, err := s.Rules(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(map[string]any{"type": "m.push_rules", "content": map[string]any{"global": rs}})
 }
 
 // UnreadCounts are a room's notification and highlight counts after the

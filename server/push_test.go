@@ -69,6 +69,15 @@ func TestPushRulesDefaultsAndCRUD(t *testing.T) {
 			t.Fatalf("defaults: override %v underride %v content %v", rs.ids("override"), rs.ids("underride"), rs.ids("content"))
 		}
 
+		// A user who never changed a rule still gets m.push_rules in /sync.
+		first, err := alice.SyncRequest(context.Background(), 0, "", "", false, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.ContainsFunc(first.AccountData.Events, func(ev *event.Event) bool { return ev.Type.Type == "m.push_rules" }) {
+			t.Error("initial sync lacks m.push_rules")
+		}
+
 		base := "/_matrix/client/v3/pushrules/global/override/"
 		rule := `{"actions":["notify"],"conditions":[{"kind":"event_match","key":"content.body","pattern":"cake"}]}`
 		for _, step := range []struct{ id, query string }{{"a", ""}, {"b", "?before=a"}, {"c", "?after=a"}} {

@@ -58,6 +58,9 @@ func (b *builder) accountData(ctx context.Context) error {
 			b.roomData[r.RoomID] = append(b.roomData[r.RoomID], accountEvent(r.Type, r.Content))
 		}
 	}
+	if events, err = b.defaultPushRules(ctx, rows, events); err != nil {
+		return err
+	}
 	if lim := global.LimitOr(len(events)); len(events) > lim {
 		events = events[len(events)-lim:]
 	}
