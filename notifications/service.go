@@ -83,7 +83,7 @@ func New(opts Options) (*Service, error) {
 	}
 	s := &Service{
 		opts: opts, st: opts.Store, log: opts.Logger,
-		rules: map[string]*push.Ruleset{},
+		rules:     map[string]*push.Ruleset{},
 		processed: opts.Events.Current(), done: make(chan struct{}), pushUsers: map[string]bool{},
 	}
 	s.deliver = newDelivery(s)
@@ -158,6 +158,11 @@ func (s *Service) PushRulesEvent(ctx context.Context, userID string) (json.RawMe
 		return nil, err
 	}
 	return json.Marshal(map[string]any{"type": "m.push_rules", "content": map[string]any{"global": rs}})
+}
+
+// NotifiedRooms lists the rooms where the user has any notification.
+func (s *Service) NotifiedRooms(ctx context.Context, userID string) ([]string, error) {
+	return s.st.NotifiedRooms(ctx, userID)
 }
 
 // UnreadCounts are a room's notification and highlight counts after the

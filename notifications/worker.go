@@ -66,12 +66,15 @@ func (s *Service) evaluate(ctx context.Context, rows []models.Event) ([]models.N
 		if err != nil {
 			continue // stored events are valid JSON; skip rather than stall
 		}
-		recipients := info.members
+		recipients, invitee := info.members, ""
 		if row.Type == "m.room.member" && row.Membership == "invite" && row.StateKey != nil {
-			recipients = append(recipients[:len(recipients):len(recipients)], *row.StateKey)
+			invitee = *row.StateKey
+			if _, joined := info.joined[invitee]; !joined { // joined since: listed already
+				recipients = append(recipients[:len(recipients):len(recipients)], invitee)
+			}
 		}
 		for _, u := range recipients {
-			if u == row.Sender || !s.local(u) || info.joined[u] > row.StreamPos {
+			if u == row.Sender || !s.local(u) || (u != invitee && info.joined[u] > row.StreamPos) {
 				continue
 			}
 			n, ok, err := s.evaluateFor(ctx, u, row, ev, info)

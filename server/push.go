@@ -103,3 +103,19 @@ func (p *pushPart) Run(ctx context.Context) error {
 	}
 	return err
 }
+
+// unreadSource adapts the notification service to the syncer's
+// UnreadSource (the sync package keeps its own count type).
+type unreadSource struct{ *notifications.Service }
+
+func (u unreadSource) ThreadedUnreadCounts(ctx context.Context, userID, roomID string) (clientsync.UnreadCounts, map[string]clientsync.UnreadCounts, error) {
+	main, threads, err := u.ThreadedUnread(ctx, userID, roomID)
+	if err != nil {
+		return clientsync.UnreadCounts{}, nil, err
+	}
+	out := make(map[string]clientsync.UnreadCounts, len(threads))
+	for id, c := range threads {
+		out[id] = clientsync.UnreadCounts{NotificationCount: c.Notify, HighlightCount: c.Highlight}
+	}
+	return clientsync.UnreadCounts{NotificationCount: main.Notify, HighlightCount: main.Highlight}, out, nil
+}

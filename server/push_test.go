@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -264,6 +265,43 @@ func TestPushCounts(t *testing.T) {
 		jsonDo(t, ts, "GET", "/_matrix/client/v3/notifications", bob.AccessToken, "", &list)
 		if len(list.Notifications) != 3 || !list.Notifications[0].Read {
 			t.Errorf("/notifications after receipt: %+v", list)
+		}
+
+		// Threads: with unread_thread_notifications a thread reply counts
+		// in its thread, and a threaded receipt resets only that thread.
+		reply, err := alice.SendMessageEvent(ctx, room.RoomID, event.EventMessage, map[string]any{
+			"msgtype": "m.text", "body": "in thread", "m.relates_to": map[string]any{"rel_type": "m.thread", "event_id": mention.EventID.String()},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := alice.SendText(ctx, room.RoomID, "main again"); err != nil {
+			t.Fatal(err)
+		}
+		threaded := func() (map[string]any, map[string]any) {
+			var resp struct {
+				Rooms struct {
+					Join map[string]struct {
+						Unread  map[string]any            `json:"unread_notifications"`
+						Threads map[string]map[string]any `json:"unread_thread_notifications"`
+					}
+				}
+			}
+			filter := `{"room":{"timeline":{"unread_thread_notifications":true}}}`
+			jsonDo(t, ts, "GET", "/_matrix/client/v3/sync?filter="+url.QueryEscape(filter), bob.AccessToken, "", &resp)
+			jr := resp.Rooms.Join[room.RoomID.String()]
+			return jr.Unread, jr.Threads[mention.EventID.String()]
+		}
+		main, thread := threaded()
+		if main["notification_count"] != 1.0 || thread["notification_count"] != 1.0 {
+			t.Fatalf("threaded counts: main %v thread %v", main, thread)
+		}
+		receipt := "/_matrix/client/v3/rooms/" + url.PathEscape(room.RoomID.String()) + "/receipt/m.read/" + url.PathEscape(reply.EventID.String())
+		if st := jsonDo(t, ts, "POST", receipt, bob.AccessToken, `{"thread_id":"`+mention.EventID.String()+`"}`, nil); st != 200 {
+			t.Fatalf("threaded receipt: %d", st)
+		}
+		if main, thread = threaded(); main["notification_count"] != 1.0 || thread != nil {
+			t.Errorf("after thread receipt: main %v thread %v", main, thread)
 		}
 	})
 }

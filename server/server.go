@@ -106,7 +106,7 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		return nil, err
 	}
 	pushP := &pushPart{notes: pushSvc, presence: newPresence(cfg, st, notifier)}
-	syncP, err = newSync(ctx, cfg, st, roomSvc, notifier, append(keysSync, pushP.presence), pushSvc, log)
+	syncP, err = newSync(ctx, cfg, st, roomSvc, notifier, append(keysSync, pushP.presence), unreadSource{pushSvc}, log)
 	if err != nil {
 		st.Close()
 		return nil, err

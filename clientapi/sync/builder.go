@@ -21,6 +21,8 @@ type builder struct {
 	filled extFills
 	// roomData is the changed per-room account data, by room.
 	roomData map[string][]json.RawMessage
+	// notified are the rooms with notifications (initial sync; unread.go).
+	notified map[string]bool
 }
 
 // accountEvent is an account data event ({type, content}).
@@ -57,9 +59,6 @@ func (b *builder) accountData(ctx context.Context) error {
 		if roomFilter.AllowsEvent(r.RoomID, r.Type, b.req.UserID, false) {
 			b.roomData[r.RoomID] = append(b.roomData[r.RoomID], accountEvent(r.Type, r.Content))
 		}
-	}
-	if events, err = b.defaultPushRules(ctx, rows, events); err != nil {
-		return err
 	}
 	if lim := global.LimitOr(len(events)); len(events) > lim {
 		events = events[len(events)-lim:]

@@ -37,6 +37,9 @@ type JoinedRoom struct {
 	Ephemeral           *RawEvents    `json:"ephemeral,omitempty"`
 	AccountData         *RawEvents    `json:"account_data,omitempty"`
 	UnreadNotifications *UnreadCounts `json:"unread_notifications,omitempty"`
+	// UnreadThreadNotifications are per-thread counts (filter
+	// unread_thread_notifications).
+	UnreadThreadNotifications map[string]UnreadCounts `json:"unread_thread_notifications,omitempty"`
 }
 
 // LeftRoom is rooms.leave.{roomId}.

@@ -119,6 +119,9 @@ func (s *Syncer) build(ctx context.Context, req Request, since, now Token, fille
 	if err := b.accountData(ctx); err != nil {
 		return nil, err
 	}
+	if err := b.defaultPushRules(ctx); err != nil {
+		return nil, err
+	}
 	if err := b.rooms(ctx); err != nil {
 		return nil, err
 	}

@@ -3,8 +3,6 @@ package sync
 import (
 	"context"
 	"encoding/json"
-
-	"github.com/kabarchat/kabar/models"
 )
 
 // UnreadSource supplies unread_notifications (client-server-api
@@ -15,28 +13,42 @@ import (
 type UnreadSource interface {
 	WaitProcessed(ctx context.Context, pos int64)
 	UnreadCounts(ctx context.Context, userID, roomID string) (notify, highlight int64, err error)
+	// ThreadedUnreadCounts splits the counts into the main timeline and
+	// each thread, for filters with unread_thread_notifications.
+	ThreadedUnreadCounts(ctx context.Context, userID, roomID string) (UnreadCounts, map[string]UnreadCounts, error)
+	// NotifiedRooms lists the rooms with any notification for the user.
+	NotifiedRooms(ctx context.Context, userID string) ([]string, error)
 	// PushRulesEvent is the m.push_rules event for a user without stored
 	// push rule account data.
 	PushRulesEvent(ctx context.Context, userID string) (json.RawMessage, error)
 }
 
 // defaultPushRules adds m.push_rules to an initial sync's account data
-// when the user has none stored (they never changed a rule).
-func (b *builder) defaultPushRules(ctx context.Context, rows []models.AccountData, events []json.RawMessage) ([]json.RawMessage, error) {
+// when the user has none stored (they never changed a rule); a stored one
+// is already in the initial range.
+func (b *builder) defaultPushRules(ctx context.Context) error {
 	u := b.s.opts.Unread
 	if u == nil || !b.initial || !b.req.Filter.accountDataFilter().Allows("m.push_rules", b.req.UserID) {
-		return events, nil
+		return nil
 	}
-	for _, r := range rows {
-		if r.RoomID == "" && r.Type == "m.push_rules" {
-			return events, nil
+	if b.resp.AccountData != nil {
+		for _, ev := range b.resp.AccountData.Events {
+			var head struct {
+				Type string `json:"type"`
+			}
+			if json.Unmarshal(ev, &head) == nil && head.Type == "m.push_rules" {
+				return nil
+			}
 		}
+	} else {
+		b.resp.AccountData = &RawEvents{}
 	}
 	ev, err := u.PushRulesEvent(ctx, b.req.UserID)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return append(events, ev), nil
+	b.resp.AccountData.Events = append(b.resp.AccountData.Events, ev)
+	return nil
 }
 
 // waitUnread lets the notification worker catch up to now.
@@ -50,6 +62,35 @@ func (b *builder) waitUnread(ctx context.Context) {
 func (b *builder) unread(ctx context.Context, roomID string, jr *JoinedRoom) error {
 	u := b.s.opts.Unread
 	if u == nil {
+		return nil
+	}
+	if b.initial || b.req.FullState {
+		// One query tells which of the user's (possibly many) rooms can
+		// have counts at all; the others are zero without a query.
+		if b.notified == nil {
+			rooms, err := u.NotifiedRooms(ctx, b.req.UserID)
+			if err != nil {
+				return err
+			}
+			b.notified = make(map[string]bool, len(rooms))
+			for _, r := range rooms {
+				b.notified[r] = true
+			}
+		}
+		if !b.notified[roomID] {
+			jr.UnreadNotifications = &UnreadCounts{}
+			return nil
+		}
+	}
+	if b.req.Filter.RoomPart().TimelineFilter().UnreadThreadNotifications {
+		main, threads, err := u.ThreadedUnreadCounts(ctx, b.req.UserID, roomID)
+		if err != nil {
+			return err
+		}
+		jr.UnreadNotifications = &main
+		if len(threads) > 0 {
+			jr.UnreadThreadNotifications = threads
+		}
 		return nil
 	}
 	n, h, err := u.UnreadCounts(ctx, b.req.UserID, roomID)

@@ -135,3 +135,38 @@ func (s *Store) JoinedMembersSince(ctx context.Context, roomID string) (map[stri
 	}
 	return out, mapErr("list joined members of "+roomID, err)
 }
+
+// NotifiedRooms lists the rooms where the user has any notification (an
+// initial sync skips the count queries for all the others).
+func (s *Store) NotifiedRooms(ctx context.Context, userID string) ([]string, error) {
+	var rooms []string
+	err := s.q(ctx).Model(&models.Notification{}).Where("user_id = ?", userID).Distinct("room_id").Pluck("room_id", &rooms).Error
+	return rooms, mapErr("list rooms with notifications for "+userID, err)
+}
+
+// ThreadReadPositions maps each thread ID ("main" included) to the stream
+// position of the event the user's threaded m.read/m.read.private receipt
+// in the room points at (receipts.md "Threaded read receipts").
+func (s *Store) ThreadReadPositions(ctx context.Context, userID, roomID string) (map[string]int64, error) {
+	var rows []struct {
+		ThreadID  string
+		StreamPos int64
+	}
+	err := s.q(ctx).Table("receipts AS r").Joins("JOIN events e ON e.event_id = r.event_id").
+		Where("r.room_id = ? AND r.user_id = ? AND r.type IN ? AND r.thread_id <> ''", roomID, userID, []string{"m.read", "m.read.private"}).
+		Group("r.thread_id").Select("r.thread_id AS thread_id, MAX(e.stream_pos) AS stream_pos").Scan(&rows).Error
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.ThreadID] = r.StreamPos
+	}
+	return out, mapErr("threaded read positions of "+userID+" in "+roomID, err)
+}
+
+// NotificationsAfter returns the user's notifications in the room after
+// position after (the candidates for threaded unread counts).
+func (s *Store) NotificationsAfter(ctx context.Context, userID, roomID string, after int64) ([]models.Notification, error) {
+	var rows []models.Notification
+	err := s.q(ctx).Select("thread_id", "stream_pos", "highlight").
+		Where("user_id = ? AND room_id = ? AND stream_pos > ?", userID, roomID, after).Find(&rows).Error
+	return rows, mapErr("unread notifications of "+userID+" in "+roomID, err)
+}

@@ -146,7 +146,8 @@ export function Timeline({ client, room, tick, onThread }: Props) {
 
   /** jumpToUnread scrolls to the first unread message, paging back to it if needed. */
   const jumpToUnread = async () => {
-    for (let i = 0; i < 30 && firstUnreadIndex(room.getLiveTimeline().getEvents().map(toRaw), items, marker, me) < 0; i++) {
+    const loaded = () => room.getLiveTimeline().getEvents().some((e) => e.getId() === marker);
+    for (let i = 0; i < 30 && !loaded(); i++) {
       if (room.getLiveTimeline().getPaginationToken(Direction.Backward) === null) break;
       if (!(await client.scrollback(room, PAGE).then(() => true, () => false))) break;
     }

@@ -26,7 +26,11 @@ export function startSession(s: Session, onLoggedOut: () => void): Started {
     accessToken: s.accessToken,
     userId: s.userId,
     deviceId: s.deviceId,
-    timelineSupport: true,
+    // Without timeline support a limited (gappy) sync replaces the live
+    // timeline and back-pagination refills it from prev_batch. With it, the
+    // SDK keeps the old fragment apart and scrollback skips its events as
+    // "already in timeline", leaving holes in what the room shows.
+    timelineSupport: false,
     fetchFn: tolerantFetch,
   });
   let stopped = false;
