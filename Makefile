@@ -24,8 +24,10 @@ vet:
 
 # Runs the SQLite half always, and the PostgreSQL half when KABAR_TEST_POSTGRES
 # is set (for example postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable).
+# The second line runs the E2EE tests with mautrix's pure-Go Olm (build tag goolm).
 test: vet
 	$(GO) test -count=1 -timeout 30m ./...
+	CGO_ENABLED=0 $(GO) test -count=1 -timeout 2m -tags goolm -run 'TestE2EEClients' ./server
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3s ./...

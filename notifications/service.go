@@ -168,11 +168,7 @@ func (s *Service) NotifiedRooms(ctx context.Context, userID string) ([]string, e
 // UnreadCounts are a room's notification and highlight counts after the
 // user's read receipt (client-server-api "Receiving notifications").
 func (s *Service) UnreadCounts(ctx context.Context, userID, roomID string) (notify, highlight int64, err error) {
-	read, err := s.st.ReadPosition(ctx, userID, roomID)
-	if err != nil {
-		return 0, 0, err
-	}
-	return s.st.UnreadCounts(ctx, userID, roomID, read)
+	return s.st.UnreadCountsNow(ctx, userID, roomID)
 }
 
 // Run records notifications as events commit and delivers them to push
@@ -207,4 +203,18 @@ func (s *Service) Run(ctx context.Context) error {
 			s.log.Warn("push notifications", "err", err)
 		}
 	}
+}
+
+// UnreadCountsByRoom is UnreadCounts for all the user's rooms with unread
+// notifications at once (an initial /sync); other rooms have none.
+func (s *Service) UnreadCountsByRoom(ctx context.Context, userID string) (map[string][2]int64, error) {
+	rows, err := s.st.UnreadCountsByRoom(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string][2]int64, len(rows))
+	for _, r := range rows {
+		out[r.RoomID] = [2]int64{r.N, r.H}
+	}
+	return out, nil
 }

@@ -81,7 +81,9 @@ func wakeRound(b *testing.B, ts *testServer, client *http.Client, tokens []strin
 			done[i] = time.Now()
 		})
 	}
-	for ts.srv.sync.notifier.Parked() < n {
+	// Waiting, not Parked: a subscribed request may still be building its
+	// first (empty) response, and the send would race with that work.
+	for ts.srv.sync.notifier.Waiting() < int64(n) {
 		time.Sleep(time.Millisecond)
 	}
 	req, _ := http.NewRequest("PUT", ts.URL+"/_matrix/client/v3/rooms/"+url.PathEscape(roomID)+"/send/m.room.message/"+fmt.Sprint(time.Now().UnixNano()),

@@ -23,6 +23,9 @@ type builder struct {
 	roomData map[string][]json.RawMessage
 	// notified are the rooms with notifications (initial sync; unread.go).
 	notified map[string]bool
+	// unreadAll are the counts of every room with any (initial sync;
+	// unread_shared.go).
+	unreadAll map[string][2]int64
 }
 
 // accountEvent is an account data event ({type, content}).

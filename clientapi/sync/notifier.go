@@ -10,6 +10,7 @@ package sync
 
 import (
 	stdsync "sync"
+	"sync/atomic"
 )
 
 // Notifier implements rooms.Notifier: it wakes the parked /sync requests of
@@ -19,6 +20,10 @@ import (
 type Notifier struct {
 	mu    stdsync.Mutex
 	users map[string]*listener
+	// waiting counts requests blocked on a wake-up right now (their
+	// response built and found empty); Parked also counts those still
+	// building it.
+	waiting atomic.Int64
 }
 
 // listener is the wake-up state of one user with at least one parked
@@ -84,6 +89,10 @@ func (n *Notifier) Parked() int {
 	}
 	return total
 }
+
+// Waiting reports how many requests are blocked waiting for a wake-up
+// (benchmarks: every long-poll has built its first response).
+func (n *Notifier) Waiting() int64 { return n.waiting.Load() }
 
 // Subscription is one parked request's handle on its user's wake-ups.
 // Take it before reading the streams, so a change that lands between the

@@ -34,6 +34,10 @@ func (b *builder) readTimeline(ctx context.Context, roomID string, from, to, vis
 	if tl.limited {
 		rows = rows[:limit]
 	}
+	// An out-of-band invite (stored before this server joined) has no
+	// state snapshot: it is not part of the room's timeline here, and as
+	// the first row it would make the state before the timeline empty.
+	rows = slices.DeleteFunc(rows, outOfBand)
 	slices.Reverse(rows)
 	cut := 0
 	for cut < len(rows) && rows[cut].StreamPos < visibleFrom {

@@ -23,6 +23,7 @@ type shared struct {
 	members  memo[roomAt, map[string]store.MemberPosition]
 	tails    memo[tailKey, []models.Event]
 	receipts memo[tailKey, []models.Receipt]
+	unread   memo[unreadKey, UnreadCounts]
 }
 
 type roomAt struct {
@@ -50,6 +51,7 @@ func newShared() *shared {
 		members:  memo[roomAt, map[string]store.MemberPosition]{limit: sharedEntries},
 		tails:    memo[tailKey, []models.Event]{limit: sharedEntries},
 		receipts: memo[tailKey, []models.Receipt]{limit: sharedEntries},
+		unread:   memo[unreadKey, UnreadCounts]{limit: 4 * sharedEntries},
 	}
 }
 

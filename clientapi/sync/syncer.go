@@ -92,11 +92,7 @@ func (s *Syncer) Sync(ctx context.Context, req Request) (*Response, error) {
 		if req.Since == nil || req.FullState || resp.changed || timeout == 0 {
 			return resp, nil
 		}
-		select {
-		case <-sub.C():
-		case <-timer.C:
-			return resp, nil
-		case <-ctx.Done():
+		if !s.wait(ctx, sub, timer) {
 			return resp, nil
 		}
 		pos := sub.Rearm()
@@ -175,3 +171,20 @@ func (b *builder) applyExtensions(ext Extensions) {
 		r.DeviceUnusedFallbackKeyTypes = &types
 	}
 }
+
+// wait blocks until the user is woken (true), the timeout passes or the
+// client goes away (false).
+func (s *Syncer) wait(ctx context.Context, sub *Subscription, timer *time.Timer) bool {
+	n := s.opts.Notifier
+	n.waiting.Add(1)
+	defer n.waiting.Add(-1)
+	select {
+	case <-sub.C():
+		return true
+	case <-timer.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+

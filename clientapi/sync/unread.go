@@ -64,6 +64,9 @@ func (b *builder) unread(ctx context.Context, roomID string, jr *JoinedRoom) err
 	if u == nil {
 		return nil
 	}
+	if done, err := b.unreadFromAll(ctx, roomID, jr); done || err != nil {
+		return err
+	}
 	if b.initial || b.req.FullState {
 		// One query tells which of the user's (possibly many) rooms can
 		// have counts at all; the others are zero without a query.
@@ -93,10 +96,10 @@ func (b *builder) unread(ctx context.Context, roomID string, jr *JoinedRoom) err
 		}
 		return nil
 	}
-	n, h, err := u.UnreadCounts(ctx, b.req.UserID, roomID)
+	c, err := b.unreadCounts(ctx, roomID)
 	if err != nil {
 		return err
 	}
-	jr.UnreadNotifications = &UnreadCounts{NotificationCount: n, HighlightCount: h}
+	jr.UnreadNotifications = &c
 	return nil
 }

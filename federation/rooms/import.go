@@ -172,11 +172,21 @@ func importCurrent(ctx context.Context, tx *store.Store, roomID string, entries 
 	for _, r := range old {
 		byNID[r.EventNID] = r
 	}
+	// A later entry replaces an earlier one of the same key (our join after
+	// our invite in the returned state): one row per key, or Postgres
+	// refuses the upsert ("cannot affect row a second time").
 	out := make([]models.CurrentState, 0, len(entries))
+	at := make(map[store.StateKey]int, len(entries))
 	for _, e := range entries {
 		r := byNID[e.EventNID]
-		out = append(out, models.CurrentState{RoomID: roomID, Type: e.Type, StateKey: e.StateKey.StateKey,
-			EventNID: r.EventNID, EventID: r.EventID, Membership: r.Membership})
+		row := models.CurrentState{RoomID: roomID, Type: e.Type, StateKey: e.StateKey.StateKey,
+			EventNID: r.EventNID, EventID: r.EventID, Membership: r.Membership}
+		if i, ok := at[e.StateKey]; ok {
+			out[i] = row
+			continue
+		}
+		at[e.StateKey] = len(out)
+		out = append(out, row)
 	}
 	return out, nil
 }

@@ -65,8 +65,12 @@ func (s *Service) MemberEvent(ctx context.Context, roomID spec.RoomID, user spec
 // versionOf finds an event's room version: the room's, or for an
 // out-of-band event of an unknown room, the version recorded in its row.
 func (s *Service) versionOf(ctx context.Context, row models.Event) (*event.RoomVersion, error) {
+	if rv, ok := s.versions.Load(row.RoomID); ok {
+		return rv.(*event.RoomVersion), nil
+	}
 	if room, err := s.st.Room(ctx, row.RoomID); err == nil {
 		if rv := event.LookupRoomVersion(room.Version); rv != nil {
+			s.versions.Store(row.RoomID, rv)
 			return rv, nil
 		}
 		return nil, fmt.Errorf("room %s has unknown version %q", row.RoomID, room.Version)

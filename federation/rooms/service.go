@@ -69,6 +69,10 @@ type Service struct {
 	// visCache maps m.room.history_visibility event NIDs to their value
 	// (events are immutable; redaction keeps history_visibility).
 	visCache sync.Map
+	// versions maps room IDs to their *event.RoomVersion: a room's version
+	// never changes (an upgrade makes a new room), and every parse of a
+	// stored event needs it (each woken /sync formats its timeline).
+	versions sync.Map
 
 	ready   chan struct{} // closed once Run accepts work
 	mu      sync.Mutex
