@@ -3,7 +3,6 @@ package clientapi
 import (
 	"github.com/labstack/echo/v4"
 
-	"github.com/kabarchat/kabar/clientapi/authn"
 	"github.com/kabarchat/kabar/echoserver"
 	"github.com/kabarchat/kabar/models/spec"
 )
@@ -26,14 +25,10 @@ func (a *API) changePassword(c echo.Context) error {
 			return err
 		}
 	}
+	if done, err := a.passwordUIA(c, "password", req.Auth); !done {
+		return err
+	}
 	sess := session(c)
-	flows, err := a.passwordFlows(c, sess.UserID)
-	if err != nil {
-		return err
-	}
-	if done, err := a.runUIA(c, authn.UIARequest{Purpose: "password", UserID: sess.UserID, Flows: flows, Auth: req.Auth}); !done {
-		return err
-	}
 	if req.NewPassword == "" {
 		return spec.BadJSON("new_password is required")
 	}
@@ -60,14 +55,10 @@ func (a *API) deactivate(c echo.Context) error {
 	if err := echoserver.BindJSON(c, &req); err != nil {
 		return err
 	}
+	if done, err := a.passwordUIA(c, "deactivate", req.Auth); !done {
+		return err
+	}
 	sess := session(c)
-	flows, err := a.passwordFlows(c, sess.UserID)
-	if err != nil {
-		return err
-	}
-	if done, err := a.runUIA(c, authn.UIARequest{Purpose: "deactivate", UserID: sess.UserID, Flows: flows, Auth: req.Auth}); !done {
-		return err
-	}
 	if err := a.opts.Accounts.Deactivate(c.Request().Context(), sess.UserID); err != nil {
 		return err
 	}

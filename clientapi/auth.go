@@ -1,6 +1,7 @@
 package clientapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -121,4 +122,17 @@ func (a *API) passwordFlows(c echo.Context, userID string) ([][]string, error) {
 		return [][]string{{authn.StageDummy}}, nil
 	}
 	return [][]string{{authn.StagePassword}}, nil
+}
+
+// passwordUIA runs one UIA step of a signed-in user's sensitive action
+// (client-server-api "User-Interactive Authentication API") with the
+// passwordFlows. done is false when the handler must stop: err is then the
+// failure, or nil when the 401 challenge has been written.
+func (a *API) passwordUIA(c echo.Context, purpose string, auth json.RawMessage) (done bool, err error) {
+	userID := session(c).UserID
+	flows, err := a.passwordFlows(c, userID)
+	if err != nil {
+		return false, err
+	}
+	return a.runUIA(c, authn.UIARequest{Purpose: purpose, UserID: userID, Flows: flows, Auth: auth})
 }

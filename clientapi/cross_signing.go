@@ -5,7 +5,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kabarchat/kabar/clientapi/authn"
 	"github.com/kabarchat/kabar/e2ee"
 	"github.com/kabarchat/kabar/echoserver"
 )
@@ -24,12 +23,7 @@ func (a *API) uploadCrossSigning(c echo.Context) error {
 		return err
 	}
 	if need {
-		flows, err := a.passwordFlows(c, sess.UserID)
-		if err != nil {
-			return err
-		}
-		if done, err := a.runUIA(c, authn.UIARequest{Purpose: "device_signing_upload", UserID: sess.UserID,
-			Flows: flows, Auth: req.Auth}); !done {
+		if done, err := a.passwordUIA(c, "device_signing_upload", req.Auth); !done {
 			return err
 		}
 	}

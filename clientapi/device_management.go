@@ -7,7 +7,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/kabarchat/kabar/clientapi/authn"
 	"github.com/kabarchat/kabar/echoserver"
 	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
@@ -130,14 +129,10 @@ func (a *API) deleteDevices(c echo.Context) error {
 }
 
 func (a *API) deleteDevicesUIA(c echo.Context, auth []byte, ids []string) error {
+	if done, err := a.passwordUIA(c, "delete_devices", auth); !done {
+		return err
+	}
 	sess := session(c)
-	flows, err := a.passwordFlows(c, sess.UserID)
-	if err != nil {
-		return err
-	}
-	if done, err := a.runUIA(c, authn.UIARequest{Purpose: "delete_devices", UserID: sess.UserID, Flows: flows, Auth: auth}); !done {
-		return err
-	}
 	if err := a.opts.Accounts.DeleteDevices(c.Request().Context(), sess.UserID, ids); err != nil {
 		return err
 	}

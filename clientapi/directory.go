@@ -159,12 +159,8 @@ func (a *API) roomAliases(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	m, err := a.membership(ctx, roomID, session(c).UserID)
-	if err != nil {
+	if err := a.requireJoinedOrWorldReadable(ctx, roomID, session(c).UserID); err != nil {
 		return err
-	}
-	if m.Membership != "join" && !a.worldReadable(ctx, roomID) {
-		return spec.Forbidden("you are not a member of this room")
 	}
 	aliases, err := a.opts.Rooms.Store().RoomAliases(ctx, string(roomID))
 	if err != nil {

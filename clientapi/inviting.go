@@ -15,18 +15,28 @@ type targetBody struct {
 	Reason string `json:"reason"`
 }
 
-// POST /rooms/{roomId}/invite (inviting.yaml).
-func (a *API) invite(c echo.Context) error {
+// readTarget parses {roomId} and the body naming the user a membership
+// change is for (inviting.yaml, kicking.yaml, banning.yaml).
+func readTarget(c echo.Context) (spec.RoomID, targetBody, error) {
+	var body targetBody
 	roomID, err := pathRoomID(c)
 	if err != nil {
-		return err
+		return "", body, err
 	}
-	var body targetBody
 	if err := echoserver.BindJSON(c, &body); err != nil {
-		return err
+		return "", body, err
 	}
 	if body.UserID == "" {
-		return spec.MissingParam("user_id is required")
+		return "", body, spec.MissingParam("user_id is required")
+	}
+	return roomID, body, nil
+}
+
+// POST /rooms/{roomId}/invite (inviting.yaml).
+func (a *API) invite(c echo.Context) error {
+	roomID, body, err := readTarget(c)
+	if err != nil {
+		return err
 	}
 	ctx := c.Request().Context()
 	if remote, err := spec.ParseUserID(body.UserID); err == nil && remote.Server() != a.opts.ServerName && a.opts.Federation != nil {

@@ -3,7 +3,6 @@ package clientapi
 import (
 	"github.com/labstack/echo/v4"
 
-	"github.com/kabarchat/kabar/echoserver"
 	"github.com/kabarchat/kabar/models/spec"
 )
 
@@ -12,16 +11,9 @@ import (
 // the power levels; unban additionally needs the target to be banned.
 func (a *API) targetMembership(membership string, unban bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		roomID, err := pathRoomID(c)
+		roomID, body, err := readTarget(c)
 		if err != nil {
 			return err
-		}
-		var body targetBody
-		if err := echoserver.BindJSON(c, &body); err != nil {
-			return err
-		}
-		if body.UserID == "" {
-			return spec.MissingParam("user_id is required")
 		}
 		target, err := spec.ParseUserID(body.UserID)
 		if err != nil {

@@ -114,15 +114,10 @@ func (a *API) getLoginToken(c echo.Context) error {
 	if err := echoserver.BindJSON(c, &req); err != nil {
 		return err
 	}
-	sess := session(c)
-	flows, err := a.passwordFlows(c, sess.UserID)
-	if err != nil {
+	if done, err := a.passwordUIA(c, "get_token", req.Auth); !done {
 		return err
 	}
-	if done, err := a.runUIA(c, authn.UIARequest{Purpose: "get_token", UserID: sess.UserID, Flows: flows, Auth: req.Auth}); !done {
-		return err
-	}
-	tok, ms, err := a.opts.Accounts.NewLoginToken(c.Request().Context(), sess.UserID)
+	tok, ms, err := a.opts.Accounts.NewLoginToken(c.Request().Context(), session(c).UserID)
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,15 @@ func (a *API) logoutAll(c echo.Context) error {
 // GET /account/whoami (whoami.yaml).
 func (a *API) whoami(c echo.Context) error {
 	sess := session(c)
-	return ok(c, map[string]any{"user_id": sess.UserID, "device_id": sess.DeviceID, "is_guest": false})
+	return ok(c, whoamiResponse{UserID: sess.UserID, DeviceID: sess.DeviceID})
+}
+
+// whoamiResponse is typed rather than a map: whoami is a hot path (clients
+// call it at start-up and proxies as a token check).
+type whoamiResponse struct {
+	UserID   string `json:"user_id"`
+	DeviceID string `json:"device_id,omitempty"`
+	IsGuest  bool   `json:"is_guest"`
 }
 
 type refreshRequest struct {

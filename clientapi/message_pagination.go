@@ -52,11 +52,7 @@ func (a *API) messages(c echo.Context) error {
 
 // eventContext serves GET /rooms/{roomId}/context/{eventId}.
 func (a *API) eventContext(c echo.Context) error {
-	roomID, err := a.historyRoom(c)
-	if err != nil {
-		return err
-	}
-	eventID, err := pathEventID(c)
+	roomID, eventID, err := a.historyEvent(c)
 	if err != nil {
 		return err
 	}
@@ -87,6 +83,20 @@ func (a *API) historyRoom(c echo.Context) (spec.RoomID, error) {
 		return "", err
 	}
 	return roomID, nil
+}
+
+// historyEvent is historyRoom for the routes about one event of the room
+// (event_context.yaml, relations.yaml) and parses {eventId} after it.
+func (a *API) historyEvent(c echo.Context) (spec.RoomID, spec.EventID, error) {
+	roomID, err := a.historyRoom(c)
+	if err != nil {
+		return "", "", err
+	}
+	eventID, err := pathEventID(c)
+	if err != nil {
+		return "", "", err
+	}
+	return roomID, eventID, nil
 }
 
 func (a *API) mayReadHistory(ctx context.Context, roomID spec.RoomID, user string) error {

@@ -12,11 +12,7 @@ import (
 // service checks that the target is in the room and that redacting another
 // user's event needs the redact power level.
 func (a *API) redact(c echo.Context) error {
-	roomID, err := pathRoomID(c)
-	if err != nil {
-		return err
-	}
-	eventID, err := pathEventID(c)
+	roomID, eventID, err := pathRoomEvent(c)
 	if err != nil {
 		return err
 	}

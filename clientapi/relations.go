@@ -25,11 +25,7 @@ func (a *API) relationsService() *relations.Service {
 
 // relations serves GET /rooms/{roomId}/relations/{eventId}[/{relType}[/{eventType}]].
 func (a *API) relations(c echo.Context) error {
-	roomID, err := a.historyRoom(c)
-	if err != nil {
-		return err
-	}
-	eventID, err := pathEventID(c)
+	roomID, eventID, err := a.historyEvent(c)
 	if err != nil {
 		return err
 	}

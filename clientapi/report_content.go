@@ -22,11 +22,7 @@ const maxReportReason = 4096
 // POST /rooms/{roomId}/report/{eventId} (report_content.yaml). An event the
 // reporter cannot see is 404, the same as an unknown one.
 func (a *API) reportEvent(c echo.Context) error {
-	roomID, err := pathRoomID(c)
-	if err != nil {
-		return err
-	}
-	eventID, err := pathEventID(c)
+	roomID, eventID, err := pathRoomEvent(c)
 	if err != nil {
 		return err
 	}
@@ -34,18 +30,8 @@ func (a *API) reportEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	_, row, err := a.opts.Rooms.Event(ctx, eventID)
-	if err != nil {
+	if _, _, err := a.visibleEvent(c.Request().Context(), session(c).UserID, roomID, eventID); err != nil {
 		return err
-	}
-	if row.RoomID != string(roomID) || row.Rejected {
-		return spec.NotFound("event not found")
-	}
-	if visible, err := a.opts.Rooms.CanSee(ctx, session(c).UserID, row); err != nil {
-		return err
-	} else if !visible {
-		return spec.NotFound("event not found")
 	}
 	return a.storeReport(c, models.Report{RoomID: string(roomID), EventID: string(eventID), Reason: body.Reason, Score: body.Score})
 }

@@ -96,6 +96,19 @@ func pathEventID(c echo.Context) (spec.EventID, error) {
 	return id, nil
 }
 
+// pathRoomEvent parses {roomId} and {eventId}, in that order.
+func pathRoomEvent(c echo.Context) (spec.RoomID, spec.EventID, error) {
+	roomID, err := pathRoomID(c)
+	if err != nil {
+		return "", "", err
+	}
+	eventID, err := pathEventID(c)
+	if err != nil {
+		return "", "", err
+	}
+	return roomID, eventID, nil
+}
+
 // roomErr maps room service errors that are not Matrix errors yet.
 func roomErr(err error) error {
 	if errors.Is(err, rooms.ErrNotRunning) {
@@ -134,6 +147,20 @@ func (a *API) readAccess(ctx context.Context, roomID spec.RoomID, user string) (
 		return "", nil
 	}
 	return "", spec.Forbidden("you are not a member of this room")
+}
+
+// requireJoinedOrWorldReadable lets joined members (and anyone, when the
+// room is world_readable) read the room's member list and aliases
+// (rooms.yaml GET /joined_members, directory.yaml GET /aliases).
+func (a *API) requireJoinedOrWorldReadable(ctx context.Context, roomID spec.RoomID, user string) error {
+	m, err := a.membership(ctx, roomID, user)
+	if err != nil {
+		return err
+	}
+	if m.Membership != "join" && !a.worldReadable(ctx, roomID) {
+		return spec.Forbidden("you are not a member of this room")
+	}
+	return nil
 }
 
 func (a *API) worldReadable(ctx context.Context, roomID spec.RoomID) bool {
@@ -198,35 +225,41 @@ func nowMillis() int64 { return time.Now().UnixMilli() }
 // GET /rooms/{roomId}/event/{eventId} (rooms.yaml): 404 both for unknown
 // events and for events the user may not see (history visibility).
 func (a *API) getEvent(c echo.Context) error {
-	roomID, err := pathRoomID(c)
-	if err != nil {
-		return err
-	}
-	eventID, err := pathEventID(c)
+	roomID, eventID, err := pathRoomEvent(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
-	ev, row, err := a.opts.Rooms.Event(ctx, eventID)
+	ev, row, err := a.visibleEvent(ctx, session(c).UserID, roomID, eventID)
 	if err != nil {
 		return err
-	}
-	notFound := spec.NotFound("event not found")
-	if row.RoomID != string(roomID) || row.Rejected {
-		return notFound
-	}
-	visible, err := a.opts.Rooms.CanSee(ctx, session(c).UserID, row)
-	if err != nil {
-		return err
-	}
-	if !visible {
-		return notFound
 	}
 	out, err := a.formatter().One(ctx, viewer(c), ev, row)
 	if err != nil {
 		return err
 	}
 	return ok(c, out)
+}
+
+// visibleEvent loads an event of the room that the user may see (history
+// visibility). An event of another room, a rejected one and a hidden one
+// are the same 404 as an unknown one, so that none of them leaks.
+func (a *API) visibleEvent(ctx context.Context, user string, roomID spec.RoomID, eventID spec.EventID) (*event.Event, models.Event, error) {
+	ev, row, err := a.opts.Rooms.Event(ctx, eventID)
+	if err != nil {
+		return nil, row, err
+	}
+	if row.RoomID != string(roomID) || row.Rejected {
+		return nil, row, spec.NotFound("event not found")
+	}
+	visible, err := a.opts.Rooms.CanSee(ctx, user, row)
+	if err != nil {
+		return nil, row, err
+	}
+	if !visible {
+		return nil, row, spec.NotFound("event not found")
+	}
+	return ev, row, nil
 }
 
 // GET /rooms/{roomId}/members (rooms.yaml) with at, membership and
@@ -300,12 +333,8 @@ func (a *API) joinedMembers(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	m, err := a.membership(ctx, roomID, session(c).UserID)
-	if err != nil {
+	if err := a.requireJoinedOrWorldReadable(ctx, roomID, session(c).UserID); err != nil {
 		return err
-	}
-	if m.Membership != "join" && !a.worldReadable(ctx, roomID) {
-		return spec.Forbidden("you are not a member of this room")
 	}
 	state, err := a.opts.Rooms.State(ctx, roomID, "m.room.member")
 	if err != nil {

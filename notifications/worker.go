@@ -45,6 +45,9 @@ type roomInfo struct {
 	// joined is each member's join position: events before it are not theirs.
 	joined map[string]int64
 	power  powerLevels
+	// names are the joined members' display names, loaded on first use
+	// (names.go).
+	names map[string]string
 }
 
 // evaluate runs each recipient's rules over the events: the room's joined
@@ -99,7 +102,7 @@ func (s *Service) evaluateFor(ctx context.Context, userID string, row models.Eve
 		SenderPower: info.power.user(row.Sender), NotificationLevel: info.power.notification,
 	}
 	if usesDisplayName(rs) {
-		pc.DisplayName = s.displayName(ctx, row.RoomID, userID)
+		pc.DisplayName = s.memberName(ctx, info, row.RoomID, userID)
 	}
 	_, act := s.eval.Evaluate(rs, ev, pc)
 	if !act.Notify {

@@ -168,7 +168,7 @@ func (s *Service) ParseRows(ctx context.Context, rows []models.Event) ([]*event.
 			}
 			versions[r.RoomID] = rv
 		}
-		ev, err := serve(rv, r)
+		ev, err := s.parsed.serve(rv, r)
 		if err != nil {
 			return nil, err
 		}

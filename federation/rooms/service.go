@@ -73,6 +73,8 @@ type Service struct {
 	// never changes (an upgrade makes a new room), and every parse of a
 	// stored event needs it (each woken /sync formats its timeline).
 	versions sync.Map
+	// parsed are recently served stored events (parsecache.go).
+	parsed parseCache
 
 	ready   chan struct{} // closed once Run accepts work
 	mu      sync.Mutex

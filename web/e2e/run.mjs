@@ -3,7 +3,8 @@
 // user through the UI and checks the main screen. Screenshots go to
 // web/test-results/. Prints "N passed, N failed, N skipped" at the end.
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createHmac } from "node:crypto";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -18,6 +19,15 @@ const browserPath = process.env.CHROMIUM ?? "/usr/bin/chromium";
 const results = resolve(here, "../test-results");
 const counts = { passed: 0, failed: 0, skipped: 0 };
 const openBrowsers = [];
+// The e2e Kabar accepts org.matrix.login.jwt tokens signed with this secret.
+const jwtSecret = "e2e-jwt-secret-0123456789abcdef";
+
+/** mintJWT signs an HS256 JWT the way an organization's identity provider would. */
+function mintJWT(claims, secret = jwtSecret) {
+  const b64 = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+  const body = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`;
+  return `${body}.${createHmac("sha256", secret).update(body).digest("base64url")}`;
+}
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -48,6 +58,9 @@ async function startKabar() {
   const dataDir = mkdtempSync(join(tmpdir(), "kabar-e2e-"));
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
+  // JWT login needs the YAML (enabled, auto_create); the secret comes from env.
+  const config = join(dataDir, "kabar.yaml");
+  writeFileSync(config, "login:\n  jwt:\n    enabled: true\n    auto_create: true\n");
   const proc = spawn(bin, ["serve"], {
     env: {
       ...process.env,
@@ -55,6 +68,8 @@ async function startKabar() {
       KABAR_REGISTRATION: "open",
       KABAR_RATE_LIMITS: "off",
       KABAR_DATA_DIR: dataDir,
+      KABAR_CONFIG: config,
+      KABAR_JWT_SECRET: jwtSecret,
       KABAR_CLIENT_ADDR: `127.0.0.1:${port}`,
     },
     stdio: ["ignore", "ignore", "pipe"],
@@ -226,6 +241,33 @@ async function main() {
       const hs = await page.getByTestId("homeserver").textContent();
       if (!hs.includes("127.0.0.1")) throw new Error(`homeserver shown as ${hs}`);
       await page.screenshot({ path: join(results, "signin.png") });
+    });
+
+    await test("an organization's JWT in the URL signs a new user in and leaves no token in the URL", async () => {
+      const b = await openBrowser(dirs);
+      try {
+        const { page: p } = b;
+        await p.goto(kabar.base + "/");
+        await p.getByRole("button", { name: "Sign in with your organization's token" }).waitFor();
+        // A refused token (wrong key) reads clearly.
+        await p.getByRole("button", { name: "Sign in with your organization's token" }).click();
+        const now = Math.floor(Date.now() / 1000);
+        await p.getByLabel("Organization token (JWT)").fill(mintJWT({ sub: "carol", exp: now + 300 }, "wrong-secret"));
+        await p.getByRole("button", { name: "Sign in with your organization's token" }).click();
+        const refused = await p.getByTestId("form-error").textContent({ timeout: 10000 });
+        if (!refused.includes("expired or not for this server")) throw new Error(`refused token said: ${refused}`);
+        // As an identity provider's redirect would: a fresh page load.
+        await p.goto("about:blank");
+        await p.goto(`${kabar.base}/#/login?jwt=${mintJWT({ sub: "carol", iat: now, exp: now + 300 })}`);
+        await p.getByTestId("me").waitFor({ timeout: 20000 });
+        const me = await p.getByTestId("me").getAttribute("title");
+        if (me !== "@carol:localhost") throw new Error(`signed in as ${me}`);
+        if (p.url().includes("jwt")) throw new Error(`token left in the URL: ${p.url()}`);
+        await p.waitForTimeout(1500);
+        await p.screenshot({ path: join(results, "jwt-signin.png") });
+      } finally {
+        await b.ctx.close();
+      }
     });
 
     if (!(await registrationAvailable(kabar.base))) {

@@ -3,7 +3,7 @@ import { MatrixError, NetworkError } from "./api";
 import { DiscoveryError, displayHost } from "./homeserver";
 import { hasKey, Translate } from "./i18n";
 
-export type ErrorContext = "login" | "register" | "general";
+export type ErrorContext = "login" | "register" | "jwt" | "sso" | "general";
 
 export function errorMessage(t: Translate, err: unknown, ctx: ErrorContext = "general"): string {
   if (err instanceof NetworkError) return t("error.network");

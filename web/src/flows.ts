@@ -25,26 +25,19 @@ export type RegistrationPlan =
   | { kind: "closed" }
   | { kind: "unsupported"; stages: string[] };
 
-/** GET /login: the login types the server offers. */
-export async function loginTypes(fetchFn: Fetch, base: string): Promise<string[]> {
-  const res = await requestJSON<{ flows?: { type?: string }[] }>(fetchFn, clientURL(base, "/v3/login"));
-  if (res.status !== 200) throw toError(res);
-  return (res.body.flows ?? []).map((f) => f.type).filter((t): t is string => typeof t === "string");
-}
-
 /** identifierFor builds the m.id.user identifier; a full user ID is sent as given. */
 export function identifierFor(username: string) {
   return { type: "m.id.user", user: username.trim() };
 }
 
-interface LoginBody {
+export interface LoginBody {
   user_id: string;
   access_token: string;
   device_id: string;
   well_known?: { "m.homeserver"?: { base_url?: string } };
 }
 
-function sessionFrom(base: string, b: LoginBody): Session {
+export function sessionFrom(base: string, b: LoginBody): Session {
   const wk = b.well_known?.["m.homeserver"]?.base_url;
   return {
     homeserverUrl: typeof wk === "string" && /^https?:\/\//.test(wk) ? wk.replace(/\/+$/, "") : base,

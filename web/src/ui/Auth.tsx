@@ -3,10 +3,15 @@
 import { useEffect, useState } from "preact/hooks";
 import { useI18n } from "../app";
 import { errorMessage } from "../errors";
-import { loginTypes, passwordLogin, PASSWORD, probeRegistration, register, RegistrationPlan, Session } from "../flows";
+import { passwordLogin, probeRegistration, register, RegistrationPlan, Session } from "../flows";
+import {
+  IdentityProvider, jwtLogin, LoginCallback, LoginPlan, loginPlan, parseLoginCallback, rememberSSOBase,
+  ssoRedirectURL, ssoReturnURL, takeSSOBase, tokenLogin,
+} from "../login";
 import { discover, displayHost, parseHomeserver } from "../homeserver";
 import { deviceName } from "../session";
 import { FieldErrors, hasErrors, validateLogin, validateRegister } from "../validation";
+import { AltLogin } from "./AltLogin";
 import { Field } from "./Field";
 import { LanguagePicker } from "./LanguagePicker";
 
@@ -22,7 +27,10 @@ export function Auth({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [serverInput, setServerInput] = useState("");
   const [serverError, setServerError] = useState("");
   const [checking, setChecking] = useState(false);
-  const [types, setTypes] = useState<string[] | null>(null);
+  const [login, setLogin] = useState<LoginPlan | null>(null);
+  // A token the identity provider put in the URL: sign in with it at once.
+  const [callback] = useState<LoginCallback | null>(() => parseLoginCallback(location.href));
+  const [auto, setAuto] = useState(callback !== null);
   const [plan, setPlan] = useState<RegistrationPlan | null>(null);
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
@@ -37,9 +45,9 @@ export function Auth({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
     let live = true;
     setFormError("");
     if (mode === "login") {
-      setTypes(null);
-      loginTypes(f, base).then(
-        (ts) => live && setTypes(ts),
+      setLogin(null);
+      loginPlan(f, base).then(
+        (p) => live && setLogin(p),
         (e) => live && setFormError(errorMessage(t, e, "login")),
       );
     } else {
@@ -53,6 +61,42 @@ export function Auth({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
       live = false;
     };
   }, [mode, base]);
+
+  // Finish a sign-in the URL carries; the token leaves the address bar and
+  // history first, so it is gone even when the sign-in fails.
+  useEffect(() => {
+    if (!callback) return;
+    history.replaceState(null, "", callback.cleanURL);
+    const dev = deviceName(navigator.userAgent);
+    let done: Promise<Session>;
+    if (callback.kind === "jwt") done = jwtLogin(f, base, callback.token, dev);
+    else {
+      const ssoBase = takeSSOBase(sessionStorage, base);
+      setBase(ssoBase);
+      done = tokenLogin(f, ssoBase, callback.loginToken, dev);
+    }
+    done.then(onSignedIn, (err) => {
+      setAuto(false);
+      setFormError(errorMessage(t, err, callback.kind));
+    });
+  }, []);
+
+  const signInWithJWT = async (token: string) => {
+    setFormError("");
+    setBusy(true);
+    try {
+      onSignedIn(await jwtLogin(f, base, token, deviceName(navigator.userAgent)));
+    } catch (err) {
+      setFormError(errorMessage(t, err, "jwt"));
+      setBusy(false);
+    }
+  };
+
+  // SSO leaves the page; the server sends the browser back with ?loginToken=.
+  const startSSO = (idp?: IdentityProvider) => {
+    rememberSSOBase(sessionStorage, base);
+    location.assign(ssoRedirectURL(base, ssoReturnURL(location.href), idp?.id));
+  };
 
   const switchMode = (m: Mode) => {
     setMode(m);
@@ -103,9 +147,10 @@ export function Auth({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
     }
   };
 
-  const loginBlocked = mode === "login" && types !== null && !types.includes(PASSWORD);
+  const noPassword = mode === "login" && login !== null && !login.password;
+  const loginBlocked = noPassword && !login.jwt && login.sso === null;
   const regBlocked = mode === "register" && plan !== null && plan.kind !== "ok";
-  const blocked = loginBlocked || regBlocked;
+  const blocked = loginBlocked || regBlocked || auto;
   const err = (k: keyof FieldErrors) => (errors[k] ? t(errors[k]!) : undefined);
 
   return (
@@ -163,34 +208,46 @@ export function Auth({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
         </section>
 
         <form id="auth-panel" role="tabpanel" aria-labelledby={`tab-${mode}`} onSubmit={submit} noValidate>
-          {loginBlocked && <p class="notice" role="alert">{t("auth.noPasswordLogin")}</p>}
+          {loginBlocked && <p class="notice" role="alert">{t("auth.noSignInMethod")}</p>}
+          {auto && callback && (
+            <p class="muted" role="status" data-testid="auto-signin">
+              {t(callback.kind === "jwt" ? "auth.jwtAuto" : "auth.ssoAuto")}
+            </p>
+          )}
           {mode === "register" && plan?.kind === "closed" && <p class="notice" role="alert">{t("auth.registrationClosed")}</p>}
           {mode === "register" && plan?.kind === "unsupported" && (
             <p class="notice" role="alert">{t("auth.unsupportedFlows", { stages: plan.stages.join(", ") })}</p>
           )}
-          <Field label={t("auth.username")} name="username" value={username} onInput={setUsername} error={err("username")}
-            autoComplete="username" autoFocus disabled={blocked} />
-          <Field label={t("auth.password")} name="password" type="password" value={password} onInput={setPassword}
-            error={err("password")} autoComplete={mode === "login" ? "current-password" : "new-password"} disabled={blocked} />
-          {mode === "register" && (
-            <Field label={t("auth.confirmPassword")} name="confirm" type="password" value={confirm} onInput={setConfirm}
-              error={err("confirm")} autoComplete="new-password" disabled={blocked} />
-          )}
-          {mode === "register" && plan?.kind === "ok" && plan.needsToken && (
-            <Field label={t("auth.token")} name="token" value={token} onInput={setToken} error={err("token")}
-              hint={t("auth.tokenHint")} disabled={blocked} />
-          )}
+          {!noPassword && <>
+            <Field label={t("auth.username")} name="username" value={username} onInput={setUsername} error={err("username")}
+              autoComplete="username" autoFocus disabled={blocked} />
+            <Field label={t("auth.password")} name="password" type="password" value={password} onInput={setPassword}
+              error={err("password")} autoComplete={mode === "login" ? "current-password" : "new-password"} disabled={blocked} />
+            {mode === "register" && (
+              <Field label={t("auth.confirmPassword")} name="confirm" type="password" value={confirm} onInput={setConfirm}
+                error={err("confirm")} autoComplete="new-password" disabled={blocked} />
+            )}
+            {mode === "register" && plan?.kind === "ok" && plan.needsToken && (
+              <Field label={t("auth.token")} name="token" value={token} onInput={setToken} error={err("token")}
+                hint={t("auth.tokenHint")} disabled={blocked} />
+            )}
+          </>}
           {formError && <p class="error" role="alert" data-testid="form-error">{formError}</p>}
-          <button type="submit" class="primary" disabled={busy || blocked}>
-            {busy ? t("auth.busy") : t(mode === "login" ? "auth.signIn" : "auth.register")}
-          </button>
-          <p class="muted switch">
-            {t(mode === "login" ? "auth.noAccount" : "auth.haveAccount")}{" "}
-            <button type="button" class="link" onClick={() => switchMode(mode === "login" ? "register" : "login")}>
-              {t(mode === "login" ? "auth.register" : "auth.signIn")}
+          {!noPassword && (
+            <button type="submit" class="primary" disabled={busy || blocked}>
+              {busy ? t("auth.busy") : t(mode === "login" ? "auth.signIn" : "auth.register")}
             </button>
-          </p>
+          )}
         </form>
+        {mode === "login" && login && !auto && (
+          <AltLogin plan={login} busy={busy} onJWT={signInWithJWT} onSSO={startSSO} />
+        )}
+        <p class="muted switch">
+          {t(mode === "login" ? "auth.noAccount" : "auth.haveAccount")}{" "}
+          <button type="button" class="link" onClick={() => switchMode(mode === "login" ? "register" : "login")}>
+            {t(mode === "login" ? "auth.register" : "auth.signIn")}
+          </button>
+        </p>
       </div>
     </div>
   );
