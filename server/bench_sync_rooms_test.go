@@ -29,8 +29,9 @@ const lazyFilter = `{"room":{"timeline":{"limit":10},"state":{"lazy_load_members
 // Every room has a second member who sent two messages; rooms are created
 // through the room service (HTTP setup would dominate the run).
 func BenchmarkSyncManyRooms(b *testing.B) {
-	for _, db := range storetest.URLs(b) {
+	for i, db := range storetest.URLs(b) {
 		b.Run(db.Name, func(b *testing.B) {
+			db := storetest.URLs(b)[i] // a fresh database for every run (-count)
 			ts := startServer(b, db.URL, func(c *configs.Config) { benchOpenRegistration(c); c.Presence.Enabled = false })
 			client := &http.Client{}
 			small := registerUser(b, client, ts.URL, "small")

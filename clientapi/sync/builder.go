@@ -3,6 +3,7 @@ package sync
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sort"
 
 	"github.com/kabarchat/kabar/models"
@@ -95,10 +96,11 @@ func (b *builder) rooms(ctx context.Context) error {
 		return err
 	}
 	rf := b.req.Filter.RoomPart()
+	memberships = slices.DeleteFunc(memberships, func(m store.RoomMembership) bool { return !rf.AllowsRoom(m.RoomID) })
+	if ok, err := b.roomsParallel(ctx, memberships); ok || err != nil {
+		return err // rooms_parallel.go
+	}
 	for _, m := range memberships {
-		if !rf.AllowsRoom(m.RoomID) {
-			continue
-		}
 		if err := b.room(ctx, m); err != nil {
 			return err
 		}

@@ -58,3 +58,34 @@ func (b *builder) unreadFromAll(ctx context.Context, roomID string, jr *JoinedRo
 	jr.UnreadNotifications = &UnreadCounts{NotificationCount: c[0], HighlightCount: c[1]}
 	return true, nil
 }
+
+// preloadUnread loads what unread would load on its first room (the
+// counts of all rooms, or the rooms with notifications), for builders that
+// then run concurrently.
+func (b *builder) preloadUnread(ctx context.Context) error {
+	u := b.s.opts.Unread
+	if u == nil {
+		return nil
+	}
+	threaded := b.req.Filter.RoomPart().TimelineFilter().UnreadThreadNotifications
+	if src, ok := u.(byRoomSource); ok && !threaded {
+		all, err := src.UnreadCountsByRoom(ctx, b.req.UserID)
+		if err != nil {
+			return err
+		}
+		if all == nil {
+			all = map[string][2]int64{}
+		}
+		b.unreadAll = all
+		return nil
+	}
+	rooms, err := u.NotifiedRooms(ctx, b.req.UserID)
+	if err != nil {
+		return err
+	}
+	b.notified = make(map[string]bool, len(rooms))
+	for _, r := range rooms {
+		b.notified[r] = true
+	}
+	return nil
+}

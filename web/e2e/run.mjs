@@ -252,16 +252,17 @@ async function main() {
         // A refused token (wrong key) reads clearly.
         await p.getByRole("button", { name: "Sign in with your organization's token" }).click();
         const now = Math.floor(Date.now() / 1000);
-        await p.getByLabel("Organization token (JWT)").fill(mintJWT({ sub: "carol", exp: now + 300 }, "wrong-secret"));
+        await p.getByLabel("Organization token (JWT)").fill(mintJWT({ sub: "dina", exp: now + 300 }, "wrong-secret"));
         await p.getByRole("button", { name: "Sign in with your organization's token" }).click();
         const refused = await p.getByTestId("form-error").textContent({ timeout: 10000 });
         if (!refused.includes("expired or not for this server")) throw new Error(`refused token said: ${refused}`);
+        await p.screenshot({ path: join(results, "jwt-refused.png") });
         // As an identity provider's redirect would: a fresh page load.
         await p.goto("about:blank");
-        await p.goto(`${kabar.base}/#/login?jwt=${mintJWT({ sub: "carol", iat: now, exp: now + 300 })}`);
+        await p.goto(`${kabar.base}/#/login?jwt=${mintJWT({ sub: "dina", iat: now, exp: now + 300 })}`);
         await p.getByTestId("me").waitFor({ timeout: 20000 });
         const me = await p.getByTestId("me").getAttribute("title");
-        if (me !== "@carol:localhost") throw new Error(`signed in as ${me}`);
+        if (me !== "@dina:localhost") throw new Error(`signed in as ${me}`);
         if (p.url().includes("jwt")) throw new Error(`token left in the URL: ${p.url()}`);
         await p.waitForTimeout(1500);
         await p.screenshot({ path: join(results, "jwt-signin.png") });

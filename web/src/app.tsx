@@ -3,6 +3,7 @@ import { createContext } from "preact";
 import { useContext, useEffect, useMemo, useState } from "preact/hooks";
 import type { Session } from "./flows";
 import { Lang, pickLang, Translate, translator } from "./i18n";
+import { parseLoginCallback } from "./login";
 import { clearSession, loadSession, saveSession } from "./session";
 import { Auth } from "./ui/Auth";
 
@@ -38,6 +39,13 @@ export function App() {
   useEffect(() => {
     document.documentElement.lang = lang;
   }, [lang]);
+
+  // Already signed in: a login token in the URL is not used, but it must not
+  // stay in the address bar or history either.
+  useEffect(() => {
+    const cb = session && parseLoginCallback(location.href);
+    if (cb) history.replaceState(null, "", cb.cleanURL);
+  }, []);
 
   // The chat screen and matrix-js-sdk load only once someone is signed in.
   useEffect(() => {

@@ -8,11 +8,13 @@ import { Field } from "./Field";
 interface Props {
   plan: LoginPlan;
   busy: boolean;
+  /** error is the server's answer to the last JWT sign-in. */
+  error: string;
   onJWT: (token: string) => void;
   onSSO: (idp?: IdentityProvider) => void;
 }
 
-export function AltLogin({ plan, busy, onJWT, onSSO }: Props) {
+export function AltLogin({ plan, busy, error: serverError, onJWT, onSSO }: Props) {
   const { t } = useI18n();
   const [open, setOpen] = useState(false);
   const [token, setToken] = useState("");
@@ -51,6 +53,7 @@ export function AltLogin({ plan, busy, onJWT, onSSO }: Props) {
         <form class="jwt-form" onSubmit={submit} noValidate>
           <Field label={t("auth.jwtLabel")} name="jwt" value={token} onInput={setToken} error={error}
             hint={t("auth.jwtHint")} autoComplete="off" autoFocus disabled={busy} />
+          {serverError && <p class="error" role="alert" data-testid="form-error">{serverError}</p>}
           <button type="submit" class="primary" disabled={busy}>
             {busy ? t("auth.busy") : t("auth.jwtButton")}
           </button>

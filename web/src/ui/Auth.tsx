@@ -38,6 +38,7 @@ export function Auth({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
   const [token, setToken] = useState("");
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState("");
+  const [altError, setAltError] = useState("");
   const [busy, setBusy] = useState(false);
 
   // Ask the server what it offers whenever the server or the mode changes.
@@ -83,11 +84,12 @@ export function Auth({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
 
   const signInWithJWT = async (token: string) => {
     setFormError("");
+    setAltError("");
     setBusy(true);
     try {
       onSignedIn(await jwtLogin(f, base, token, deviceName(navigator.userAgent)));
     } catch (err) {
-      setFormError(errorMessage(t, err, "jwt"));
+      setAltError(errorMessage(t, err, "jwt"));
       setBusy(false);
     }
   };
@@ -100,6 +102,7 @@ export function Auth({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
 
   const switchMode = (m: Mode) => {
     setMode(m);
+    setAltError("");
     setErrors({});
     history.replaceState(null, "", m === "register" ? "#register" : location.pathname);
   };
@@ -240,7 +243,7 @@ export function Auth({ onSignedIn }: { onSignedIn: (s: Session) => void }) {
           )}
         </form>
         {mode === "login" && login && !auto && (
-          <AltLogin plan={login} busy={busy} onJWT={signInWithJWT} onSSO={startSSO} />
+          <AltLogin plan={login} busy={busy} error={altError} onJWT={signInWithJWT} onSSO={startSSO} />
         )}
         <p class="muted switch">
           {t(mode === "login" ? "auth.noAccount" : "auth.haveAccount")}{" "}
