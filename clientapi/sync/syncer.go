@@ -187,4 +187,3 @@ func (s *Syncer) wait(ctx context.Context, sub *Subscription, timer *time.Timer)
 		return false
 	}
 }
-
