@@ -4,7 +4,7 @@ BIN := bin/kabar
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.Version=$(VERSION)
 
-.PHONY: all build run test vet fmt bench clean web web-test
+.PHONY: all build run test vet fmt bench clean web web-test interop-dendrite
 
 all: build
 
@@ -48,3 +48,17 @@ web:
 # at /usr/bin/chromium; screenshots land in web/test-results/).
 web-test: web build
 	cd web && npx vitest run && node e2e/run.mjs
+
+# Interop test against a real Dendrite (Apache-2.0, matrix-org/dendrite
+# v0.13.8), not part of `make test`. The tools are installed into bin/tools
+# with `go install pkg@version` from a temporary directory, outside Kabar's
+# module, so go.mod is untouched; Dendrite's SQLite driver needs CGO (gcc).
+DENDRITE := github.com/matrix-org/dendrite
+DENDRITE_VERSION := v0.13.8
+
+interop-dendrite:
+	cd $$(mktemp -d) && CGO_ENABLED=1 GOBIN=$(CURDIR)/bin/tools $(GO) install \
+		$(DENDRITE)/cmd/dendrite@$(DENDRITE_VERSION) \
+		$(DENDRITE)/cmd/generate-config@$(DENDRITE_VERSION) \
+		$(DENDRITE)/cmd/generate-keys@$(DENDRITE_VERSION)
+	KABAR_INTEROP_DENDRITE=$(CURDIR)/bin/tools/dendrite $(GO) test -count=1 -timeout 5m -run TestInteropDendrite -v ./server
