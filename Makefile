@@ -57,7 +57,7 @@ DENDRITE := github.com/matrix-org/dendrite
 DENDRITE_VERSION := v0.13.8
 
 interop-dendrite:
-	cd $$(mktemp -d) && CGO_ENABLED=1 GOBIN=$(CURDIR)/bin/tools $(GO) install \
+	cd $${TMPDIR:-/tmp} && CGO_ENABLED=1 GOBIN=$(CURDIR)/bin/tools $(GO) install \
 		$(DENDRITE)/cmd/dendrite@$(DENDRITE_VERSION) \
 		$(DENDRITE)/cmd/generate-config@$(DENDRITE_VERSION) \
 		$(DENDRITE)/cmd/generate-keys@$(DENDRITE_VERSION)

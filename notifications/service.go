@@ -59,6 +59,8 @@ type Service struct {
 	pushUsers map[string]bool
 
 	deliver *delivery
+	// rooms is the worker's room cache (roomcache.go).
+	rooms roomCache
 }
 
 // New builds the service; Run must be started for it to record anything.
@@ -85,6 +87,7 @@ func New(opts Options) (*Service, error) {
 		opts: opts, st: opts.Store, log: opts.Logger,
 		rules:     map[string]*push.Ruleset{},
 		processed: opts.Events.Current(), done: make(chan struct{}), pushUsers: map[string]bool{},
+		rooms: roomCache{},
 	}
 	s.deliver = newDelivery(s)
 	return s, nil

@@ -41,8 +41,8 @@ func (s *Service) catchUp(ctx context.Context) error {
 
 // roomInfo is what the conditions need about a room, loaded once per batch.
 type roomInfo struct {
-	members []string
-	// joined is each member's join position: events before it are not theirs.
+	// joined is each joined member's join position: events before it are
+	// not theirs.
 	joined map[string]int64
 	power  powerLevels
 	// names are the joined members' display names, loaded on first use
@@ -54,42 +54,48 @@ type roomInfo struct {
 // local members except the sender, plus a local invitee (push.md
 // "Push Rules": never notify users of their own events).
 func (s *Service) evaluate(ctx context.Context, rows []models.Event) ([]models.Notification, error) {
-	rooms := map[string]*roomInfo{}
 	var out []models.Notification
 	for _, row := range rows {
-		info := rooms[row.RoomID]
-		if info == nil || row.StateKey != nil {
-			var err error
-			if info, err = s.loadRoom(ctx, row.RoomID); err != nil {
-				return nil, err
-			}
-			rooms[row.RoomID] = info
+		info, err := s.room(ctx, s.rooms, row)
+		if err != nil {
+			return nil, err
 		}
 		ev, err := push.ParseEvent([]byte(row.JSON))
 		if err != nil {
 			continue // stored events are valid JSON; skip rather than stall
 		}
-		recipients, invitee := info.members, ""
+		invitee := ""
 		if row.Type == "m.room.member" && row.Membership == "invite" && row.StateKey != nil {
-			invitee = *row.StateKey
-			if _, joined := info.joined[invitee]; !joined { // joined since: listed already
-				recipients = append(recipients[:len(recipients):len(recipients)], invitee)
-			}
+			invitee = *row.StateKey // even if joined since: the invite is theirs
 		}
-		for _, u := range recipients {
-			if u == row.Sender || !s.local(u) || (u != invitee && info.joined[u] > row.StreamPos) {
+		for u, since := range info.joined {
+			if u == invitee || since > row.StreamPos {
 				continue
 			}
-			n, ok, err := s.evaluateFor(ctx, u, row, ev, info)
-			if err != nil {
+			if out, err = s.notifyIfMatch(ctx, out, u, row, ev, info); err != nil {
 				return nil, err
 			}
-			if ok {
-				out = append(out, n)
+		}
+		if invitee != "" {
+			if out, err = s.notifyIfMatch(ctx, out, invitee, row, ev, info); err != nil {
+				return nil, err
 			}
 		}
 	}
 	return out, nil
+}
+
+// notifyIfMatch appends the notification of u for row when u is a local
+// user other than the sender and u's rules say to notify.
+func (s *Service) notifyIfMatch(ctx context.Context, out []models.Notification, u string, row models.Event, ev *push.Event, info *roomInfo) ([]models.Notification, error) {
+	if u == row.Sender || !s.local(u) {
+		return out, nil
+	}
+	n, ok, err := s.evaluateFor(ctx, u, row, ev, info)
+	if err != nil || !ok {
+		return out, err
+	}
+	return append(out, n), nil
 }
 
 func (s *Service) evaluateFor(ctx context.Context, userID string, row models.Event, ev *push.Event, info *roomInfo) (models.Notification, bool, error) {
@@ -98,7 +104,7 @@ func (s *Service) evaluateFor(ctx context.Context, userID string, row models.Eve
 		return models.Notification{}, false, err
 	}
 	pc := push.Context{
-		UserID: userID, MemberCount: int64(len(info.members)),
+		UserID: userID, MemberCount: int64(len(info.joined)),
 		SenderPower: info.power.user(row.Sender), NotificationLevel: info.power.notification,
 	}
 	if usesDisplayName(rs) {
@@ -158,9 +164,6 @@ func (s *Service) loadRoom(ctx context.Context, roomID string) (*roomInfo, error
 		return nil, err
 	}
 	info := &roomInfo{joined: joined}
-	for u := range joined {
-		info.members = append(info.members, u)
-	}
 	cs, err := s.st.CurrentStateRow(ctx, roomID, "m.room.power_levels", "")
 	if err != nil {
 		return info, nil // no power levels: everyone at 0 (eventauth defaults)

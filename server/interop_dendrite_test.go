@@ -44,8 +44,8 @@ func startDendrite(t *testing.T, ca *testCA, bin string) *dendrite {
 	clientAddr := freeAddr(t, "127.0.0.3")
 	certFile, keyFile := ca.issue(t, "127.0.0.3")
 	keyPath := filepath.Join(dir, "matrix_key.pem")
-	run(t, dir, filepath.Join(tools, "generate-keys"), "--private-key", keyPath)
-	raw := run(t, dir, filepath.Join(tools, "generate-config"), "-ci", "-server", name, "-dir", dir)
+	runTool(t, dir, filepath.Join(tools, "generate-keys"), "--private-key", keyPath)
+	raw := runTool(t, dir, filepath.Join(tools, "generate-config"), "-ci", "-server", name, "-dir", dir)
 	cfgPath := filepath.Join(dir, "dendrite.yaml")
 	if err := os.WriteFile(cfgPath, patchDendriteConfig(t, raw, keyPath), 0o600); err != nil {
 		t.Fatal(err)
@@ -55,21 +55,24 @@ func startDendrite(t *testing.T, ca *testCA, bin string) *dendrite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, "--config", cfgPath, "--http-bind-address", clientAddr,
+	// Open registration is refused without this flag (no captcha here).
+	cmd := exec.Command(bin, "--config", cfgPath, "--really-enable-open-registration", "--http-bind-address", clientAddr,
 		"--https-bind-address", name, "--tls-cert", certFile, "--tls-key", keyFile)
 	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start dendrite: %v", err)
 	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
 	t.Cleanup(func() {
 		cmd.Process.Kill()
-		cmd.Wait()
+		<-exited
 		logFile.Close()
 		if t.Failed() || os.Getenv("KABAR_TEST_LOG") != "" {
 			d.dumpLog(t)
 		}
 	})
-	d.waitUp(t)
+	d.waitUp(t, exited)
 	return d
 }
 
@@ -104,8 +107,8 @@ func patchDendriteConfig(t *testing.T, raw []byte, keyPath string) []byte {
 	return out
 }
 
-// run executes a Dendrite tool and returns its standard output.
-func run(t *testing.T, dir, bin string, args ...string) []byte {
+// runTool executes a Dendrite tool and returns its standard output.
+func runTool(t *testing.T, dir, bin string, args ...string) []byte {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
@@ -121,16 +124,21 @@ func run(t *testing.T, dir, bin string, args ...string) []byte {
 func (d *dendrite) dumpLog(t *testing.T) {
 	data, _ := os.ReadFile(d.log)
 	lines := strings.Split(string(data), "\n")
-	if len(lines) > 200 {
+	if len(lines) > 200 && os.Getenv("KABAR_TEST_LOG") == "" {
 		lines = lines[len(lines)-200:]
 	}
 	t.Logf("dendrite log (last %d lines):\n%s", len(lines), strings.Join(lines, "\n"))
 }
 
-func (d *dendrite) waitUp(t *testing.T) {
+func (d *dendrite) waitUp(t *testing.T, exited <-chan struct{}) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
+		select {
+		case <-exited:
+			t.Fatal("dendrite exited during startup")
+		default:
+		}
 		if resp, err := http.Get(d.URL + "/_matrix/client/versions"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
@@ -209,17 +217,31 @@ func (d *dendrite) waitEvent(t *testing.T, token, room, eventID string) map[stri
 	}
 }
 
-// waitInvite polls Dendrite's /sync until room shows up among the invites.
-func (d *dendrite) waitInvite(t *testing.T, token, room string) {
+// syncUntil long-polls Dendrite's /sync from since until ok accepts a
+// response; it fails the test after 20 seconds.
+func (d *dendrite) syncUntil(t *testing.T, token, since, what string, ok func(map[string]any) bool) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
-		res := d.call(t, "GET", "/_matrix/client/v3/sync?timeout=1000", token, "", 200)
-		if dig(res, "rooms", "invite", room) != nil {
+		path := "/_matrix/client/v3/sync?timeout=1000"
+		if since != "" {
+			path += "&since=" + url.QueryEscape(since)
+		}
+		res := d.call(t, "GET", path, token, "", 200)
+		if ok(res) {
 			return
 		}
+		since, _ = res["next_batch"].(string)
 	}
-	t.Fatalf("dendrite never saw the invite to %s", room)
+	t.Fatalf("dendrite sync never showed %s", what)
+}
+
+// waitInvite polls Dendrite's /sync until room shows up among the invites.
+func (d *dendrite) waitInvite(t *testing.T, token, room string) {
+	t.Helper()
+	d.syncUntil(t, token, "", "the invite to "+room, func(res map[string]any) bool {
+		return dig(res, "rooms", "invite", room) != nil
+	})
 }
 
 // TestInteropDendrite: alice@kabar and bob@dendrite chat in a room each
@@ -236,8 +258,9 @@ func TestInteropDendrite(t *testing.T) {
 	bob := d.register(t, "bob", "password-bob")
 	aliceID, bobID := "@alice:"+hs.ServerName, "@bob:"+d.ServerName
 
+	var room string
 	t.Run("kabar room", func(t *testing.T) {
-		room := hs.call(t, "POST", "/_matrix/client/v3/createRoom", alice,
+		room = hs.call(t, "POST", "/_matrix/client/v3/createRoom", alice,
 			`{"preset":"private_chat","room_version":"10"}`, 200)["room_id"].(string)
 		hs.call(t, "POST", roomPath(room)+"/invite", alice, `{"user_id":"`+bobID+`"}`, 200)
 		d.waitInvite(t, bob, room)
@@ -252,6 +275,59 @@ func TestInteropDendrite(t *testing.T) {
 		fromBob := d.call(t, "PUT", roomPath(room)+"/send/m.room.message/d1", bob,
 			`{"msgtype":"m.text","body":"hello alice"}`, 200)["event_id"].(string)
 		waitEvent(t, hs.testServer, fromBob)
+	})
+	if room == "" {
+		t.FailNow()
+	}
+	t.Run("edus", func(t *testing.T) { interopEDUs(t, hs, d, room, alice, bob) })
+	t.Run("history", func(t *testing.T) { interopHistory(t, hs, d, alice, bob) })
+	t.Run("profiles", func(t *testing.T) {
+		hs.call(t, "PUT", "/_matrix/client/v3/profile/"+url.PathEscape(aliceID)+"/displayname", alice, `{"displayname":"Alice K"}`, 200)
+		d.call(t, "PUT", "/_matrix/client/v3/profile/"+url.PathEscape(bobID)+"/displayname", bob, `{"displayname":"Bob D"}`, 200)
+		if got := hs.call(t, "GET", "/_matrix/client/v3/profile/"+url.PathEscape(bobID), alice, "", 200); got["displayname"] != "Bob D" {
+			t.Errorf("kabar's view of bob's profile: %v", got)
+		}
+		if got := d.call(t, "GET", "/_matrix/client/v3/profile/"+url.PathEscape(aliceID), bob, "", 200); got["displayname"] != "Alice K" {
+			t.Errorf("dendrite's view of alice's profile: %v", got)
+		}
+	})
+	t.Run("dendrite invite", func(t *testing.T) {
+		priv := d.call(t, "POST", "/_matrix/client/v3/createRoom", bob,
+			`{"preset":"private_chat","room_version":"10","invite":["`+aliceID+`"]}`, 200)["room_id"].(string)
+		waitMembership(t, hs.testServer, priv, aliceID, "invite")
+		hs.call(t, "POST", "/_matrix/client/v3/join/"+url.PathEscape(priv), alice, `{}`, 200)
+		msg := hs.call(t, "PUT", roomPath(priv)+"/send/m.room.message/k3", alice,
+			`{"msgtype":"m.text","body":"in private"}`, 200)["event_id"].(string)
+		d.waitEvent(t, bob, priv, msg)
+		hs.call(t, "POST", roomPath(priv)+"/leave", alice, `{}`, 200)
+		d.syncUntil(t, bob, "", "alice leaving", func(res map[string]any) bool {
+			m, _ := dig(d.call(t, "GET", roomPath(priv)+"/state/m.room.member/"+url.PathEscape(aliceID), bob, "", 200), "membership").(string)
+			return m == "leave"
+		})
+	})
+
+	t.Run("rejected invites", func(t *testing.T) {
+		// bob declines on Dendrite: make_leave/send_leave to Kabar.
+		kroom := hs.call(t, "POST", "/_matrix/client/v3/createRoom", alice,
+			`{"preset":"private_chat","room_version":"10","invite":["`+bobID+`"]}`, 200)["room_id"].(string)
+		d.waitInvite(t, bob, kroom)
+		d.call(t, "POST", roomPath(kroom)+"/leave", bob, `{}`, 200)
+		waitMembership(t, hs.testServer, kroom, bobID, "leave")
+		// alice declines on Kabar: make_leave/send_leave to Dendrite.
+		droom := d.call(t, "POST", "/_matrix/client/v3/createRoom", bob,
+			`{"preset":"private_chat","room_version":"10","invite":["`+aliceID+`"]}`, 200)["room_id"].(string)
+		waitMembership(t, hs.testServer, droom, aliceID, "invite")
+		hs.call(t, "POST", roomPath(droom)+"/leave", alice, `{}`, 200)
+		d.syncUntil(t, bob, "", "alice declining", func(map[string]any) bool {
+			m, _ := dig(d.call(t, "GET", roomPath(droom)+"/state/m.room.member/"+url.PathEscape(aliceID), bob, "", 200), "membership").(string)
+			return m == "leave"
+		})
+	})
+	t.Run("kick", func(t *testing.T) {
+		hs.call(t, "POST", roomPath(room)+"/kick", alice, `{"user_id":"`+bobID+`","reason":"bye"}`, 200)
+		d.syncUntil(t, bob, "", "bob kicked", func(res map[string]any) bool {
+			return dig(res, "rooms", "leave", room) != nil
+		})
 	})
 
 	t.Run("dendrite room", func(t *testing.T) {

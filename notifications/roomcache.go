@@ -1,0 +1,95 @@
+package notifications
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/kabarchat/kabar/models"
+	"github.com/kabarchat/kabar/models/store"
+)
+
+// maxCachedRooms bounds the worker's room cache; past it an arbitrary room
+// is dropped and reloaded on its next event.
+const maxCachedRooms = 256
+
+// roomCache keeps each room's roomInfo across batches, so an event costs
+// the member list only once: the first event of a room loads it, and each
+// later state event updates just what it changed (a join into a room of N
+// members used to reload all N, making N joins cost N²). Only the worker
+// goroutine uses it.
+type roomCache map[string]*roomInfo
+
+// room returns the room's info, loading it on first use and applying the
+// state event row when it is one.
+func (s *Service) room(ctx context.Context, cache roomCache, row models.Event) (*roomInfo, error) {
+	info := cache[row.RoomID]
+	if info == nil {
+		if len(cache) >= maxCachedRooms {
+			for k := range cache {
+				delete(cache, k)
+				break
+			}
+		}
+		info, err := s.loadRoom(ctx, row.RoomID)
+		if err != nil {
+			return nil, err
+		}
+		cache[row.RoomID] = info // reflects current state: row included
+		return info, nil
+	}
+	if row.StateKey == nil {
+		return info, nil
+	}
+	var err error
+	switch {
+	case row.Type == "m.room.member":
+		err = s.refreshMember(ctx, info, row.RoomID, *row.StateKey)
+	case row.Type == "m.room.power_levels" && *row.StateKey == "":
+		err = s.refreshPower(ctx, info, row.RoomID)
+	}
+	if err != nil {
+		delete(cache, row.RoomID)
+		return nil, err
+	}
+	return info, nil
+}
+
+// refreshMember re-reads one member's current membership, as a full reload
+// would see it (current state, not the event: state resolution may not
+// have kept the event).
+func (s *Service) refreshMember(ctx context.Context, info *roomInfo, roomID, userID string) error {
+	delete(info.names, userID) // looked up alone until the next full load
+	cs, err := s.st.CurrentStateRow(ctx, roomID, "m.room.member", userID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && cs.Membership != "join") {
+		delete(info.joined, userID)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	ev, err := s.st.EventByID(ctx, cs.EventID)
+	if err != nil {
+		return fmt.Errorf("load membership of %s in %s: %w", userID, roomID, err)
+	}
+	info.joined[userID] = ev.StreamPos
+	return nil
+}
+
+// refreshPower re-reads the room's current power levels.
+func (s *Service) refreshPower(ctx context.Context, info *roomInfo, roomID string) error {
+	cs, err := s.st.CurrentStateRow(ctx, roomID, "m.room.power_levels", "")
+	if errors.Is(err, store.ErrNotFound) {
+		info.power = powerLevels{}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	row, err := s.st.EventByID(ctx, cs.EventID)
+	if err != nil {
+		return fmt.Errorf("load power levels of %s: %w", roomID, err)
+	}
+	info.power = parsePowerLevels(row.JSON)
+	return nil
+}
