@@ -22,11 +22,14 @@ func (s *Service) handleJoins(ctx context.Context, from, to int64) error {
 	if err != nil {
 		return err
 	}
+	// The members of each room are read once for the whole range, not
+	// once per join (N joins into a room used to cost N member lists).
+	members := memberCache{}
 	for _, j := range joins {
 		if s.isLocal(j.UserID) {
-			err = s.announceToNewServers(ctx, j.UserID, j.RoomID)
+			err = s.announceToNewServers(ctx, members, j.UserID, j.RoomID)
 		} else {
-			err = s.trackRemoteJoiner(ctx, j.UserID, j.RoomID)
+			err = s.trackRemoteJoiner(ctx, members, j.UserID, j.RoomID)
 		}
 		if err != nil {
 			return err
@@ -39,8 +42,8 @@ func (s *Service) handleJoins(ctx context.Context, from, to int64) error {
 // servers of roomID that share no other room with the user. The updates
 // chain through prev_id in stream order; the first has none (a receiver
 // that knew an older stream_id sees a gap and resyncs).
-func (s *Service) announceToNewServers(ctx context.Context, userID, roomID string) error {
-	dests, err := s.newServersIn(ctx, userID, roomID)
+func (s *Service) announceToNewServers(ctx context.Context, members memberCache, userID, roomID string) error {
+	dests, err := s.newServersIn(ctx, members, userID, roomID)
 	if err != nil || len(dests) == 0 {
 		return err
 	}
@@ -74,8 +77,8 @@ func (s *Service) announceToNewServers(ctx context.Context, userID, roomID strin
 
 // newServersIn lists the remote servers joined to roomID that share no
 // other room with userID.
-func (s *Service) newServersIn(ctx context.Context, userID, roomID string) ([]spec.ServerName, error) {
-	members, err := s.st.MembersWith(ctx, roomID, "join")
+func (s *Service) newServersIn(ctx context.Context, members memberCache, userID, roomID string) ([]spec.ServerName, error) {
+	room, err := members.load(ctx, s, roomID)
 	if err != nil {
 		return nil, err
 	}
@@ -88,8 +91,8 @@ func (s *Service) newServersIn(ctx context.Context, userID, roomID string) ([]sp
 		known[serverOf(u)] = true
 	}
 	var out []spec.ServerName
-	for _, u := range members {
-		if srv := serverOf(u); srv != "" && !known[srv] {
+	for _, srv := range room.servers {
+		if !known[srv] {
 			known[srv] = true
 			out = append(out, srv)
 		}
@@ -100,7 +103,7 @@ func (s *Service) newServersIn(ctx context.Context, userID, roomID string) ([]sp
 // trackRemoteJoiner marks a remote joiner's device list for resync when
 // one of our users is in the room and we neither track the list nor hold
 // cached keys for it.
-func (s *Service) trackRemoteJoiner(ctx context.Context, userID, roomID string) error {
+func (s *Service) trackRemoteJoiner(ctx context.Context, members memberCache, userID, roomID string) error {
 	if serverOf(userID) == "" {
 		return nil
 	}
@@ -117,12 +120,9 @@ func (s *Service) trackRemoteJoiner(ctx context.Context, userID, roomID string) 
 			return err
 		}
 	}
-	members, err := s.st.MembersWith(ctx, roomID, "join")
-	if err != nil {
+	room, err := members.load(ctx, s, roomID)
+	if err != nil || !room.hasLocal {
 		return err
-	}
-	if !slices.ContainsFunc(members, s.isLocal) {
-		return nil
 	}
 	return s.markStale(ctx, userID)
 }

@@ -117,8 +117,13 @@ func (s *Service) scanMemberships(ctx context.Context, from, to int64) (int64, e
 // affected lists who must re-sync: each mover and the room's members.
 func (s *Service) affected(ctx context.Context, evs []models.DeviceListChange) []string {
 	var users []string
+	rooms := map[string]bool{}
 	for _, e := range evs {
 		users = append(users, e.UserID)
+		if rooms[e.RoomID] {
+			continue // once per room, not per event
+		}
+		rooms[e.RoomID] = true
 		if members, err := s.st.MembersWith(ctx, e.RoomID, "join"); err == nil {
 			users = append(users, members...)
 		}

@@ -1,0 +1,94 @@
+package e2ee
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kabarchat/kabar/federation/keys"
+	"github.com/kabarchat/kabar/federation/rooms"
+	"github.com/kabarchat/kabar/models/spec"
+	"github.com/kabarchat/kabar/models/store"
+	"github.com/kabarchat/kabar/models/store/storetest"
+)
+
+// TestBigRoomMembershipScan times the membership watcher catching up on KABAR_BIGROOM joins
+// (e.g. 5000) into one room (docs/PERFORMANCE.md "Rooms (issue 3)"): each
+// join used to reload the whole member list, so the catch-up grew with the
+// square of the room size. Building the room takes a while, hence the gate.
+//
+//	KABAR_BIGROOM=5000 go test ./e2ee -run BigRoom -v
+func TestBigRoomMembershipScan(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("KABAR_BIGROOM"))
+	if n <= 0 || testing.Short() {
+		t.Skip("set KABAR_BIGROOM to the number of joins")
+	}
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		roomSvc := bigRoomService(t, st)
+		svc, err := New(ctx, Options{Store: st, ServerName: "kabar.test", Events: roomSvc.Stream(), Kick: NewKick(), Notifier: nopWaker{}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		roomID, err := roomSvc.CreateRoom(ctx, rooms.CreateRequest{
+			Creator: "@alice:kabar.test", Visibility: "public",
+			InitialState: []rooms.Proto{{Type: "m.room.encryption", StateKey: new(""), Content: map[string]any{"algorithm": "m.megolm.v1.aes-sha2"}}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		joinMany(t, roomSvc, roomID, n)
+		start := time.Now()
+		if _, err := svc.scanMemberships(ctx, 0, roomSvc.Stream().Current()); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("%d joins: membership watcher caught up in %v", n, time.Since(start))
+	})
+}
+
+func bigRoomService(t testing.TB, st *store.Store) *rooms.Service {
+	t.Helper()
+	key, err := keys.Generate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := rooms.New(context.Background(), rooms.Options{Store: st, ServerName: "kabar.test", Key: key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- svc.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return svc
+}
+
+func joinMany(t testing.TB, svc *rooms.Service, roomID spec.RoomID, n int) {
+	var wg sync.WaitGroup
+	for g := range 64 {
+		wg.Go(func() {
+			for i := g; i < n; i += 64 {
+				u := spec.UserID(fmt.Sprintf("@u%d:kabar.test", i))
+				_, err := svc.Membership(context.Background(), roomID, u, u, "join", "", nil)
+				for errors.Is(err, rooms.ErrNotRunning) { // Run is starting
+					time.Sleep(time.Millisecond)
+					_, err = svc.Membership(context.Background(), roomID, u, u, "join", "", nil)
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+}
+
+type nopWaker struct{}
+
+func (nopWaker) Wake(...string) {}
