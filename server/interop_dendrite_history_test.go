@@ -59,10 +59,7 @@ func interopHistory(t *testing.T, hs *fedServer, d *dendrite, alice, bob string)
 		messagesSeen(t, func(p string) map[string]any { return d.call(t, "GET", p, bob, "", 200) }, room, bodies)
 	})
 	t.Run("kabar backfills from dendrite", func(t *testing.T) {
-		// Kabar serves /backfill but never requests it: after joining a
-		// remote room its /messages starts at the join (no "end" token).
-		// Remove this skip once outbound backfill exists.
-		t.Skip("Kabar has no outbound /backfill yet: pre-join history of a remote room is not fetched")
+		// Kabar's /messages backfills the history before its join.
 		room := d.call(t, "POST", "/_matrix/client/v3/createRoom", bob,
 			`{"preset":"public_chat","room_version":"11","room_alias_name":"dhist"}`, 200)["room_id"].(string)
 		var bodies []string

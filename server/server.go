@@ -112,6 +112,7 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		return nil, err
 	}
 	fedMembership := fed.attach(roomSvc, eduSinks{keys: keys, sync: syncP.syncer, presence: pushP.presence, store: st})
+	syncP.backfill.svc = fedMembership
 	mediaRepo, mediaOpts, err := newMedia(cfg, serverName, st, fed.client, limits.MediaUpload, log)
 	if err != nil {
 		st.Close()

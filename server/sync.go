@@ -7,6 +7,7 @@ import (
 	"github.com/kabarchat/kabar/clientapi/clientevent"
 	clientsync "github.com/kabarchat/kabar/clientapi/sync"
 	"github.com/kabarchat/kabar/configs"
+	"github.com/kabarchat/kabar/federation/membership"
 	"github.com/kabarchat/kabar/federation/rooms"
 	"github.com/kabarchat/kabar/federation/rooms/streampos"
 	"github.com/kabarchat/kabar/models/spec"
@@ -19,6 +20,19 @@ type syncPart struct {
 	notifier *clientsync.Notifier
 	syncer   *clientsync.Syncer
 	typing   *clientsync.Typing
+	// backfill is bound to the federation membership service once it
+	// exists (it is built after the syncer).
+	backfill *lateBackfill
+}
+
+// lateBackfill forwards /messages backfills to the membership service.
+type lateBackfill struct{ svc *membership.Service }
+
+func (b *lateBackfill) Backfill(ctx context.Context, roomID spec.RoomID, user spec.UserID) bool {
+	if b.svc == nil {
+		return false
+	}
+	return b.svc.Backfill(ctx, roomID, user)
 }
 
 // newSync builds the syncer over the room service's event stream and the
@@ -32,7 +46,7 @@ func newSync(ctx context.Context, cfg *configs.Config, st *store.Store, roomSvc 
 	if err != nil {
 		return nil, err
 	}
-	p := &syncPart{notifier: n}
+	p := &syncPart{notifier: n, backfill: &lateBackfill{}}
 	// A typing change wakes the room's joined members.
 	p.typing = clientsync.NewTyping(func(roomID string) {
 		members, err := roomSvc.Members(context.Background(), spec.RoomID(roomID), "join")
@@ -54,6 +68,7 @@ func newSync(ctx context.Context, cfg *configs.Config, st *store.Store, roomSvc 
 		Format:     &clientevent.Formatter{Rooms: roomSvc, Bundles: clientevent.NewBundleCache()},
 		MaxTimeout: cfg.Sync.MaxTimeout,
 		Unread:     unread,
+		Backfill:   p.backfill,
 		Logger:     log.With("component", "sync"),
 	})
 	return p, err

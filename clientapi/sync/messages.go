@@ -56,7 +56,7 @@ func (s *Syncer) Messages(ctx context.Context, req MessagesRequest) (*MessagesRe
 	limit := min(max(req.Limit, 1), 1000)
 	resp := &MessagesResponse{Start: from.String(), Chunk: []clientevent.Event{}}
 	var rows []models.Event
-	pos, more := from, true
+	pos, more, backfilled := from, true, false
 	for round := 0; more && len(rows) < limit && round < maxPageRounds; round++ {
 		at := store.TopoPosition{Depth: pos.Depth, Stream: pos.Stream}
 		if !req.Backwards {
@@ -71,6 +71,16 @@ func (s *Syncer) Messages(ctx context.Context, req MessagesRequest) (*MessagesRe
 			n := len(page)
 			page = slices.DeleteFunc(page, func(r models.Event) bool { return beyond(r, *to, req.Backwards) })
 			more = more && len(page) == n
+		}
+		if !more && req.Backwards && to == nil && !backfilled && s.opts.Backfill != nil {
+			// The start of the history we have: ask the room's servers
+			// for what came before (server-server-api "Backfilling and
+			// retrieving missing events"), then read on.
+			backfilled = true
+			more = s.opts.Backfill.Backfill(ctx, spec.RoomID(req.RoomID), spec.UserID(req.UserID))
+			if len(page) == 0 && more {
+				continue
+			}
 		}
 		if len(page) == 0 {
 			break

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kabarchat/kabar/clientapi/clientevent"
 	"github.com/kabarchat/kabar/federation/rooms"
+	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
 )
 
@@ -23,6 +24,15 @@ type Options struct {
 	Logger     *slog.Logger
 	// Unread supplies unread_notifications; nil leaves them out.
 	Unread UnreadSource
+	// Backfill fetches a room's history from other servers when
+	// /messages reaches the start of what we have; nil never does.
+	Backfill Backfiller
+}
+
+// Backfiller fetches and stores the history before a room's earliest
+// known event; it reports whether the caller should read again.
+type Backfiller interface {
+	Backfill(ctx context.Context, roomID spec.RoomID, user spec.UserID) bool
 }
 
 // Syncer answers /sync requests.

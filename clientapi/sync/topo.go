@@ -10,7 +10,7 @@ import (
 // position), named by the position of the event just after it: the
 // pagination tokens of /messages and the prev_batch of a /sync timeline.
 // Paging backwards from it returns the events before the gap, forwards
-// the events after it.
+// the events after it. Stream is negative for backfilled history.
 type TopoToken struct {
 	Depth  int64
 	Stream int64
@@ -31,7 +31,7 @@ func ParseTopoToken(s string) (TopoToken, error) {
 	}
 	depth, err1 := strconv.ParseInt(d, 10, 64)
 	stream, err2 := strconv.ParseInt(p, 10, 64)
-	if err1 != nil || err2 != nil || depth < 0 || stream < 0 {
+	if err1 != nil || err2 != nil || depth < 0 {
 		return TopoToken{}, fmt.Errorf("not a pagination token")
 	}
 	return TopoToken{Depth: depth, Stream: stream}, nil

@@ -32,6 +32,7 @@ type Service struct {
 	opts     Options
 	log      *slog.Logger
 	profiles profileCache // query.go
+	backfill backfills    // backfill.go
 }
 
 // New builds the service.

@@ -73,6 +73,9 @@ type Service struct {
 	// never changes (an upgrade makes a new room), and every parse of a
 	// stored event needs it (each woken /sync formats its timeline).
 	versions sync.Map
+	// backfillMu serializes backfill writes: each takes the stream
+	// positions below the lowest one (backfill.go).
+	backfillMu sync.Mutex
 	// parsed are recently served stored events (parsecache.go).
 	parsed parseCache
 

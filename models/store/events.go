@@ -83,7 +83,9 @@ type TopoPosition struct {
 // RoomTopo pages through the room in topological order (/messages): events
 // strictly after from when forwards, strictly before it when backwards.
 func (s *Store) RoomTopo(ctx context.Context, roomID string, from TopoPosition, backwards bool, limit int) ([]models.Event, error) {
-	q := s.q(ctx).Where("room_id = ? AND stream_pos > 0 AND NOT rejected AND NOT soft_failed", roomID)
+	// Backfilled history has negative positions (backfill.go): in the
+	// topological order, never in the stream.
+	q := s.q(ctx).Where("room_id = ? AND stream_pos <> 0 AND NOT rejected AND NOT soft_failed", roomID)
 	if backwards {
 		q = q.Where("(depth < ? OR (depth = ? AND stream_pos < ?))", from.Depth, from.Depth, from.Stream).
 			Order("depth DESC, stream_pos DESC")
