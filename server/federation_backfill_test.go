@@ -30,11 +30,14 @@ func testBackfill(t *testing.T, hs2DB string) {
 	bob := hs2.register(t, "bob", "password-bob")
 	room := hs1.call(t, "POST", "/_matrix/client/v3/createRoom", alice, `{"preset":"public_chat"}`, 200)["room_id"].(string)
 	r := &sharedRoom{hs1: hs1, hs2: hs2, ca: ca, room: room, alice: alice, bob: bob}
-	var want []string
+	var want, ids []string
 	for i := range 30 {
-		r.send(t, hs1, alice, fmt.Sprintf("m%02d", i), fmt.Sprintf("t%d", i))
+		ids = append(ids, r.send(t, hs1, alice, fmt.Sprintf("m%02d", i), fmt.Sprintf("t%d", i)))
 		want = append(want, fmt.Sprintf("m%02d", i))
 	}
+	// A thread reply to m05, of a type the pagination below skips.
+	reply := hs1.call(t, "PUT", "/_matrix/client/v3/rooms/"+url.PathEscape(room)+"/send/org.kabar.test/th1", alice,
+		`{"m.relates_to":{"rel_type":"m.thread","event_id":"`+ids[5]+`"}}`, 200)["event_id"].(string)
 	slices.Reverse(want)
 	hs2.call(t, "POST", "/_matrix/client/v3/join/"+url.PathEscape(room)+"?via="+url.QueryEscape(hs1.ServerName), bob, `{}`, 200)
 
@@ -80,5 +83,49 @@ func testBackfill(t *testing.T, hs2DB string) {
 	low, err := hs2.srv.store.LowestStreamPos(context.Background())
 	if err != nil || low >= 0 {
 		t.Fatalf("backfilled events should have negative positions: %d %v", low, err)
+	}
+	checkBackfilledReads(t, r, ids[5], reply)
+}
+
+// checkBackfilledReads: the read endpoints that ask about the room's
+// timeline (not about what is new to /sync) see backfilled events on hs2
+// like live ones: /timestamp_to_event, /context, /relations, /threads.
+func checkBackfilledReads(t *testing.T, r *sharedRoom, root, reply string) {
+	t.Helper()
+	base := "/_matrix/client/v1/rooms/" + url.PathEscape(r.room)
+	v3 := "/_matrix/client/v3/rooms/" + url.PathEscape(r.room)
+	first := r.hs1.call(t, "GET", base+"/timestamp_to_event?ts=0&dir=f", r.alice, "", 200)["event_id"]
+	contains := func(resp map[string]any, key, id string) bool {
+		list, _ := resp[key].([]any)
+		for _, e := range list {
+			if e.(map[string]any)["event_id"] == id {
+				return true
+			}
+		}
+		return false
+	}
+	cases := []struct {
+		name  string
+		path  string
+		check func(map[string]any) bool
+	}{
+		{"timestamp_to_event finds the backfilled create event", base + "/timestamp_to_event?ts=0&dir=f",
+			func(m map[string]any) bool { return m["event_id"] == first }},
+		{"context around a backfilled event", v3 + "/context/" + url.PathEscape(root) + "?limit=4",
+			func(m map[string]any) bool {
+				ev, _ := m["event"].(map[string]any)
+				before, _ := m["events_before"].([]any)
+				after, _ := m["events_after"].([]any)
+				return ev["event_id"] == root && len(before) == 2 && len(after) == 2
+			}},
+		{"relations of a backfilled event", base + "/relations/" + url.PathEscape(root),
+			func(m map[string]any) bool { return contains(m, "chunk", reply) }},
+		{"thread with a backfilled root", base + "/threads",
+			func(m map[string]any) bool { return contains(m, "chunk", root) }},
+	}
+	for _, tc := range cases {
+		if got := r.hs2.call(t, "GET", tc.path, r.bob, "", 200); !tc.check(got) {
+			t.Errorf("%s: %v", tc.name, got)
+		}
 	}
 }

@@ -79,7 +79,9 @@ func (s *Service) rootRows(ctx context.Context, req ThreadsRequest, roots []stor
 	}
 	byID := map[string]models.Event{}
 	for _, r := range rows {
-		if r.RoomID == req.RoomID && r.StreamPos > 0 {
+		// Backfilled roots (negative positions) are timeline events too;
+		// only outliers (0) are not.
+		if r.RoomID == req.RoomID && r.StreamPos != 0 {
 			byID[r.EventID] = r
 		}
 	}

@@ -59,7 +59,9 @@ func (a *actor) acceptOnState(ctx context.Context, ev *event.Event, sup *supplie
 	if ev.RoomID() != w.room.RoomID || ev.Version() != w.rv {
 		return &result{err: fmt.Errorf("%w: event %s is not of room %s", ErrRejected, ev.EventID(), w.room.RoomID)}
 	}
-	if row, err := w.svc.st.EventByID(ctx, ev.EventID()); err == nil && row.StreamPos > 0 {
+	// Already in the timeline, live or backfilled (negative position): an
+	// outlier (0) is the only kind that still needs accepting.
+	if row, err := w.svc.st.EventByID(ctx, ev.EventID()); err == nil && row.StreamPos != 0 {
 		if row.Rejected {
 			return &result{err: fmt.Errorf("%w: rejected before", ErrRejected)}
 		}

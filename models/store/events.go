@@ -66,7 +66,10 @@ func (s *Store) RoomStream(ctx context.Context, roomID string, from, to int64, l
 }
 
 // RoomStreamLatest returns the newest limit timeline events with
-// stream_pos <= to, newest first (initial /sync, /context).
+// 0 < stream_pos <= to, newest first (/members?at: the event at a /sync
+// token). Backfilled history stays out on purpose: a /sync token names a
+// point in this server's stream, and backfilled events were never part of
+// it (they are history from before the server joined).
 func (s *Store) RoomStreamLatest(ctx context.Context, roomID string, to int64, limit int) ([]models.Event, error) {
 	var events []models.Event
 	err := s.q(ctx).Where("room_id = ? AND stream_pos > 0 AND stream_pos <= ? AND NOT rejected AND NOT soft_failed",
@@ -100,9 +103,11 @@ func (s *Store) RoomTopo(ctx context.Context, roomID string, from TopoPosition, 
 
 // EventNearTimestamp finds the event closest to ts in the given direction
 // (/timestamp_to_event): the first at or after ts forwards, the last at or
-// before it backwards.
+// before it backwards. Backfilled history (negative positions, backfill.go)
+// counts: the endpoint asks about the room's timeline, not about what is
+// new to /sync.
 func (s *Store) EventNearTimestamp(ctx context.Context, roomID string, ts int64, backwards bool) (models.Event, error) {
-	q := s.q(ctx).Where("room_id = ? AND stream_pos > 0 AND NOT rejected AND NOT soft_failed", roomID)
+	q := s.q(ctx).Where("room_id = ? AND stream_pos <> 0 AND NOT rejected AND NOT soft_failed", roomID)
 	if backwards {
 		q = q.Where("origin_server_ts <= ?", ts).Order("origin_server_ts DESC, stream_pos DESC")
 	} else {
