@@ -39,17 +39,29 @@ const sessionKey = "kabar.session"
 // query parameter) and stores the session on the context.
 func (a *API) requireAuth(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token, err := accessToken(c.Request())
-		if err != nil {
+		if err := a.authenticate(c); err != nil {
 			return err
 		}
-		sess, err := a.opts.Accounts.Authenticate(c.Request().Context(), token)
-		if err != nil {
-			return err
-		}
-		c.Set(sessionKey, sess)
 		return next(c)
 	}
+}
+
+// authenticate puts the request's session in the context. It is kept out
+// of requireAuth's frame, which sits under every parked /sync long-poll
+// (see clientsync.Syncer.Sync on parked stack size).
+//
+//go:noinline
+func (a *API) authenticate(c echo.Context) error {
+	token, err := accessToken(c.Request())
+	if err != nil {
+		return err
+	}
+	sess, err := a.opts.Accounts.Authenticate(c.Request().Context(), token)
+	if err != nil {
+		return err
+	}
+	c.Set(sessionKey, sess)
+	return nil
 }
 
 func accessToken(r *http.Request) (string, error) {

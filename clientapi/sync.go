@@ -22,18 +22,15 @@ func (a *API) registerSync(g *echo.Group) {
 	a.registerReceipts(g)
 }
 
-// sync serves GET /sync (client-server-api "Syncing").
+// sync serves GET /sync (client-server-api "Syncing"). Its frame sits
+// under a parked long-poll, so the parsing happens in a non-inlined callee
+// (see clientsync.Syncer.Sync on parked stack size).
 func (a *API) sync(c echo.Context) error {
-	sess := session(c)
-	req, err := a.syncRequest(c)
+	req, err := a.syncPrepare(c)
 	if err != nil {
 		return err
 	}
-	req.UserID, req.DeviceID = sess.UserID, sess.DeviceID
-	if a.opts.Presence != nil {
-		a.opts.Presence.Synced(c.Request().Context(), sess.UserID, c.QueryParam("set_presence"))
-	}
-	resp, err := a.opts.Sync.Sync(c.Request().Context(), req)
+	resp, err := a.opts.Sync.Sync(c.Request().Context(), *req)
 	if errors.Is(err, clientsync.ErrTokenFromFuture) {
 		return spec.InvalidParam("since token is not valid on this server")
 	}
@@ -41,6 +38,22 @@ func (a *API) sync(c echo.Context) error {
 		return err
 	}
 	return ok(c, resp)
+}
+
+// syncPrepare parses the request and records the presence it sets.
+//
+//go:noinline
+func (a *API) syncPrepare(c echo.Context) (*clientsync.Request, error) {
+	sess := session(c)
+	req, err := a.syncRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	req.UserID, req.DeviceID = sess.UserID, sess.DeviceID
+	if a.opts.Presence != nil {
+		a.opts.Presence.Synced(c.Request().Context(), sess.UserID, c.QueryParam("set_presence"))
+	}
+	return &req, nil
 }
 
 // syncRequest parses the query parameters: 400 M_INVALID_PARAM for bad

@@ -53,24 +53,32 @@ func (m *Metrics) Middleware() echo.MiddlewareFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
 			err := next(c)
-			route := c.Path()
-			if err != nil {
-				var herr *echo.HTTPError
-				if errors.As(err, &herr) && (herr.Code == http.StatusNotFound || herr.Code == http.StatusMethodNotAllowed) {
-					route = unmatchedRoute
-				}
-				c.Error(err)
-			}
-			if route == "" {
-				route = unmatchedRoute
-			}
-			status := strconv.Itoa(c.Response().Status)
-			method := methodLabel(c.Request().Method)
-			m.requests.WithLabelValues(method, route, status).Inc()
-			m.latency.WithLabelValues(method, route, status).Observe(time.Since(start).Seconds())
+			m.record(c, err, start)
 			return nil
 		}
 	}
+}
+
+// record counts one finished request; it is kept out of the middleware's
+// frame, which sits under every parked /sync long-poll (see logRequest).
+//
+//go:noinline
+func (m *Metrics) record(c echo.Context, err error, start time.Time) {
+	route := c.Path()
+	if err != nil {
+		var herr *echo.HTTPError
+		if errors.As(err, &herr) && (herr.Code == http.StatusNotFound || herr.Code == http.StatusMethodNotAllowed) {
+			route = unmatchedRoute
+		}
+		c.Error(err)
+	}
+	if route == "" {
+		route = unmatchedRoute
+	}
+	status := strconv.Itoa(c.Response().Status)
+	method := methodLabel(c.Request().Method)
+	m.requests.WithLabelValues(method, route, status).Inc()
+	m.latency.WithLabelValues(method, route, status).Observe(time.Since(start).Seconds())
 }
 
 // methodLabel keeps the method label bounded: any method a client invents

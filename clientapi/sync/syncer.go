@@ -75,45 +75,95 @@ type Request struct {
 // new (or for an initial or full-state sync), otherwise it parks on the
 // notifier until something concerning the user is readable or the timeout
 // passes.
+//
+// Memory at rest (issue 4, 10,000 idle polls): the parked goroutine's
+// stack is every frame from net/http down to here, and the runtime halves
+// a stack at GC only while under a quarter of it is in use. So this frame
+// stays small (the poll's state lives in a heap-allocated poll, the work
+// in non-inlined callees that return before parking): parked stacks
+// shrink from 16 KB to 8 KB.
 func (s *Syncer) Sync(ctx context.Context, req Request) (*Response, error) {
-	// Subscribe before reading positions: a change landing between the read
-	// and the wait still wakes us.
-	sub := s.opts.Notifier.Subscribe(req.UserID)
-	defer sub.Close()
-	now := s.opts.Streams.Current()
-	var since Token
+	p, err := s.startPoll(req)
+	if err != nil {
+		return nil, err
+	}
+	defer p.close()
+	for {
+		resp, done, err := s.step(ctx, p)
+		if done || err != nil {
+			return resp, err
+		}
+		if !s.wait(ctx, p.sub, p.timer) || !s.rearm(ctx, p) {
+			return resp, nil
+		}
+	}
+}
+
+// poll is one /sync request's state across its builds and waits.
+type poll struct {
+	req        Request
+	sub        *Subscription
+	since, now Token
+	timeout    time.Duration
+	timer      *time.Timer
+	// filled lets a rebuild after a wake-up reuse what the extension
+	// sources filled while their streams did not move (shared.go's idea
+	// for side streams).
+	filled extFills
+}
+
+// startPoll subscribes, then reads the positions: a change landing between
+// the read and the wait still wakes the request.
+//
+//go:noinline
+func (s *Syncer) startPoll(req Request) (*poll, error) {
+	p := &poll{req: req, sub: s.opts.Notifier.Subscribe(req.UserID), filled: extFills{}}
+	p.now = s.opts.Streams.Current()
 	if req.Since != nil {
 		var err error
-		if since, err = s.opts.Streams.Check(*req.Since, now); err != nil {
+		if p.since, err = s.opts.Streams.Check(*req.Since, p.now); err != nil {
+			p.sub.Close()
 			return nil, err
 		}
 	}
-	timeout := min(max(req.Timeout, 0), s.opts.MaxTimeout)
-	timer := time.NewTimer(timeout)
-	defer timer.Stop()
-	// A rebuild after a wake-up reuses what the extension sources filled
-	// while their streams did not move (shared.go's idea for side streams).
-	filled := extFills{}
-	for {
-		resp, err := s.build(ctx, req, since, now, filled)
-		if err != nil {
-			return nil, err
-		}
-		if req.Since == nil || req.FullState || resp.changed || timeout == 0 {
-			return resp, nil
-		}
-		if !s.wait(ctx, sub, timer) {
-			return resp, nil
-		}
-		pos := sub.Rearm()
-		waitCtx, cancel := context.WithTimeout(ctx, timeout)
-		err = WaitFor(waitCtx, s.opts.Streams.Events, pos)
-		cancel()
-		if err != nil {
-			return resp, nil
-		}
-		now = s.opts.Streams.Current()
+	p.timeout = min(max(req.Timeout, 0), s.opts.MaxTimeout)
+	p.timer = time.NewTimer(p.timeout)
+	return p, nil
+}
+
+func (p *poll) close() {
+	p.timer.Stop()
+	p.sub.Close()
+}
+
+// step builds the response for (since, now]; done means answer with it
+// now rather than wait.
+//
+//go:noinline
+func (s *Syncer) step(ctx context.Context, p *poll) (*Response, bool, error) {
+	resp, err := s.build(ctx, p.req, p.since, p.now, p.filled)
+	if err != nil {
+		return nil, true, err
 	}
+	done := p.req.Since == nil || p.req.FullState || resp.changed || p.timeout == 0
+	return resp, done, nil
+}
+
+// rearm follows a wake-up: it waits until the stream is readable up to
+// what the user was notified of and moves now there; false when the wait
+// ran out (answer with the empty response).
+//
+//go:noinline
+func (s *Syncer) rearm(ctx context.Context, p *poll) bool {
+	pos := p.sub.Rearm()
+	waitCtx, cancel := context.WithTimeout(ctx, p.timeout)
+	err := WaitFor(waitCtx, s.opts.Streams.Events, pos)
+	cancel()
+	if err != nil {
+		return false
+	}
+	p.now = s.opts.Streams.Current()
+	return true
 }
 
 // build assembles everything in (since, now] for the request; since is the
