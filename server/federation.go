@@ -103,7 +103,7 @@ func newFederation(cfg *configs.Config, serverName spec.ServerName, st *store.St
 // membership service the client API uses for remote joins and invites.
 func (f *federationPart) attach(roomSvc *rooms.Service, edus eduSinks) *membership.Service {
 	if f.echo != nil {
-		opts := receiver.Options{ServerName: f.serverName, Ring: f.ring, Store: f.store, Rooms: roomSvc,
+		opts := receiver.Options{ServerName: f.serverName, Key: f.key, Ring: f.ring, Store: f.store, Rooms: roomSvc,
 			Client: f.client, Version: Version, OnOrigin: f.sender.Wake, Logger: f.log}
 		edus.options(&opts)
 		f.receiver = receiver.New(opts)

@@ -48,7 +48,17 @@ func (r *Receiver) makeMembership(membership string) echo.HandlerFunc {
 				return e
 			}
 		}
-		tmpl, rv, err := r.opts.Rooms.Template(ctx, roomID, user, membership)
+		var extra map[string]any
+		if membership == "join" {
+			via, err := r.restrictedVia(ctx, roomID, rv, user)
+			if err != nil {
+				return err
+			}
+			if via != "" {
+				extra = map[string]any{"join_authorised_via_users_server": via}
+			}
+		}
+		tmpl, rv, err := r.opts.Rooms.Template(ctx, roomID, user, membership, extra)
 		if err != nil {
 			return roomErr(err)
 		}
@@ -62,7 +72,9 @@ type sendJoinResponse struct {
 	State          []json.RawMessage `json:"state"`
 	MembersOmitted bool              `json:"members_omitted"`
 	ServersInRoom  []string          `json:"servers_in_room,omitempty"`
-	Origin         string            `json:"origin"`
+	// Event is the join countersigned by this server (restricted joins).
+	Event  json.RawMessage `json:"event,omitempty"`
+	Origin string          `json:"origin"`
 }
 
 // sendJoin is PUT /v2/send_join/{roomId}/{eventId}.
@@ -81,6 +93,9 @@ func (r *Receiver) sendJoin(c echo.Context) error {
 	omit := c.QueryParam("omit_members") == "true"
 	resp := sendJoinResponse{Origin: string(r.opts.ServerName), MembersOmitted: omit,
 		AuthChain: []json.RawMessage{}, State: []json.RawMessage{}}
+	if authorisedVia(ev) != "" {
+		resp.Event = ev.JSON()
+	}
 	servers := map[string]bool{}
 	var kept []*event.Event
 	for _, s := range state {
@@ -134,6 +149,11 @@ func (r *Receiver) acceptMembership(c echo.Context, membership string) (*event.E
 	var raw json.RawMessage
 	if err := echoserver.BindJSON(c, &raw); err != nil {
 		return nil, err
+	}
+	if membership == "join" {
+		if raw, err = r.countersign(rv, raw); err != nil {
+			return nil, err
+		}
 	}
 	ev, err := r.checkPDU(ctx, rv, raw)
 	if err != nil {

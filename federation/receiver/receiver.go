@@ -19,8 +19,10 @@ import (
 type Options struct {
 	ServerName spec.ServerName
 	Ring       *keys.Ring
-	Store      *store.Store
-	Rooms      *rooms.Service
+	// Key countersigns restricted joins this server authorises.
+	Key   *keys.SigningKey
+	Store *store.Store
+	Rooms *rooms.Service
 	// Client fetches missing events from the sending server.
 	Client *fedclient.Client
 	// Version is reported by GET /_matrix/federation/v1/version.

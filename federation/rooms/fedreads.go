@@ -83,14 +83,18 @@ func (s *Service) AuthChain(ctx context.Context, rv *event.RoomVersion, seeds []
 // (server-server-api "Joining Rooms"): the membership event of a remote
 // user, authorized against the current state, without hashes and
 // signatures, which the remote server adds.
-func (s *Service) Template(ctx context.Context, roomID spec.RoomID, user spec.UserID, membership string) (json.RawMessage, *event.RoomVersion, error) {
+func (s *Service) Template(ctx context.Context, roomID spec.RoomID, user spec.UserID, membership string, extra map[string]any) (json.RawMessage, *event.RoomVersion, error) {
 	_, rv, err := s.Room(ctx, roomID)
 	if err != nil {
 		return nil, nil, err
 	}
 	sk := string(user)
+	content := map[string]any{"membership": membership}
+	for k, v := range extra {
+		content[k] = v
+	}
 	ev, err := s.BuildEvent(ctx, roomID, Proto{Type: "m.room.member", StateKey: &sk, Sender: sk,
-		Content: map[string]any{"membership": membership}})
+		Content: content})
 	if err != nil {
 		return nil, nil, err
 	}
