@@ -50,7 +50,7 @@ func (r *Receiver) makeMembership(membership string) echo.HandlerFunc {
 		}
 		var extra map[string]any
 		if membership == "join" {
-			via, err := r.restrictedVia(ctx, roomID, rv, user)
+			via, err := r.restrictedVia(ctx, roomID, user)
 			if err != nil {
 				return err
 			}
