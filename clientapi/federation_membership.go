@@ -21,6 +21,8 @@ type RemoteMembership interface {
 	// RemoteRoom reports whether joining or leaving the room must go
 	// through another server (none of our users is in it).
 	RemoteRoom(ctx context.Context, roomID spec.RoomID, user spec.UserID) (bool, error)
+	// KnockRemote knocks on a room this server is not in.
+	KnockRemote(ctx context.Context, roomID spec.RoomID, user spec.UserID, servers []spec.ServerName, content map[string]any) error
 	// LeaveRemote rejects an invite to a room this server is not in.
 	LeaveRemote(ctx context.Context, roomID spec.RoomID, user spec.UserID, reason string) error
 	// RemoteProfile queries a remote user's profile (briefly cached).

@@ -13,8 +13,9 @@ import (
 	"github.com/kabarchat/kabar/models/spec"
 )
 
-// makeMembership is GET /make_join and /make_leave (server-server-api
-// "Joining Rooms", "Leaving Rooms"): a template for a user of the origin.
+// makeMembership is GET /make_join, /make_leave and /make_knock
+// (server-server-api "Joining Rooms", "Leaving Rooms", "Knocking upon a
+// room"): a template for a user of the origin.
 func (r *Receiver) makeMembership(membership string) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		roomID, err := spec.ParseRoomID(c.Param("roomId"))
@@ -37,9 +38,10 @@ func (r *Receiver) makeMembership(membership string) echo.HandlerFunc {
 			return err
 		}
 		// make_join: without ver the joining server only supports v1.
-		if membership == "join" {
+		// make_knock: ver is required (knocks.yaml), so none matches.
+		if membership == "join" || membership == "knock" {
 			vers := c.QueryParams()["ver"]
-			if len(vers) == 0 {
+			if len(vers) == 0 && membership == "join" {
 				vers = []string{"1"}
 			}
 			if !slices.Contains(vers, rv.ID) {
@@ -131,7 +133,30 @@ func (r *Receiver) sendLeave(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{})
 }
 
-// acceptMembership checks a send_join/send_leave body and runs it through
+// sendKnock is PUT /v1/send_knock/{roomId}/{eventId} (knocks.yaml): the
+// knock is accepted and the room's stripped state returned, which must
+// include m.room.create (v1.16: full PDUs, as for invite_room_state).
+func (r *Receiver) sendKnock(c echo.Context) error {
+	ev, err := r.acceptMembership(c, "knock")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	state := []json.RawMessage{}
+	for _, typ := range knockStateTypes {
+		st, err := r.opts.Rooms.StateEvent(ctx, spec.RoomID(ev.RoomID()), typ, "")
+		if err != nil {
+			continue // the room has no such state
+		}
+		state = append(state, st.JSON())
+	}
+	return c.JSON(http.StatusOK, map[string]any{"knock_room_state": state})
+}
+
+// knockStateTypes is client-server-api "Stripped state"'s recommended set.
+var knockStateTypes = []string{"m.room.create", "m.room.join_rules", "m.room.name", "m.room.canonical_alias", "m.room.avatar", "m.room.encryption", "m.room.topic"}
+
+// acceptMembership checks a send_join/send_leave/send_knock body and runs it through
 // the room's actor.
 func (r *Receiver) acceptMembership(c echo.Context, membership string) (*event.Event, error) {
 	roomID, err := spec.ParseRoomID(c.Param("roomId"))

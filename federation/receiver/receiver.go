@@ -91,6 +91,8 @@ func (r *Receiver) Register(e *echo.Echo) {
 	g.PUT("/v2/send_join/:roomId/:eventId", r.sendJoin)
 	g.GET("/v1/make_leave/:roomId/:userId", r.makeMembership("leave"))
 	g.PUT("/v2/send_leave/:roomId/:eventId", r.sendLeave)
+	g.GET("/v1/make_knock/:roomId/:userId", r.makeMembership("knock"))
+	g.PUT("/v1/send_knock/:roomId/:eventId", r.sendKnock)
 	g.PUT("/v2/invite/:roomId/:eventId", r.invite)
 	g.PUT("/v1/send/:txnId", r.send)
 	r.registerEvents(g)
