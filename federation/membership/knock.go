@@ -31,7 +31,7 @@ func (s *Service) KnockRemote(ctx context.Context, roomID spec.RoomID, user spec
 		tried = append(tried, server)
 		ev, state, err := s.knockVia(ctx, roomID, user, server, content)
 		if err == nil {
-			return s.opts.Rooms.StoreOutOfBand(ctx, withKnockState(ev, state))
+			return s.opts.Rooms.StoreOutOfBand(ctx, ev.WithStrippedState(state))
 		}
 		s.log.Info("remote knock failed", "room", roomID, "via", server, "err", err)
 		errs = append(errs, fmt.Errorf("via %s: %w", server, err))
@@ -73,56 +73,4 @@ func (s *Service) knockVia(ctx context.Context, roomID spec.RoomID, user spec.Us
 		return nil, nil, remoteErr(server, err)
 	}
 	return ev, resp.KnockRoomState, nil
-}
-
-// maxKnockState bounds the stripped state kept with a knock.
-const maxKnockState = 50
-
-// withKnockState keeps the room state send_knock returned in the stored
-// knock's unsigned.invite_room_state, in the stripped form (content,
-// sender, state_key, type) that /sync shows for an out-of-band membership
-// (clientapi/sync/outofband.go reads that key for invites and knocks).
-// unsigned is outside the hashes and the event ID, so the event stays the
-// same; if the state cannot be kept the knock is stored alone.
-func withKnockState(ev *event.Event, state []json.RawMessage) *event.Event {
-	type strippedEvent struct {
-		Content  json.RawMessage `json:"content"`
-		Sender   string          `json:"sender"`
-		StateKey *string         `json:"state_key"`
-		Type     string          `json:"type"`
-	}
-	kept := []strippedEvent{}
-	for _, raw := range state {
-		var st strippedEvent
-		if json.Unmarshal(raw, &st) != nil || st.Type == "" || st.StateKey == nil || len(st.Content) == 0 || st.Content[0] != '{' {
-			continue
-		}
-		if kept = append(kept, st); len(kept) == maxKnockState {
-			break
-		}
-	}
-	var obj map[string]json.RawMessage
-	if len(kept) == 0 || json.Unmarshal(ev.JSON(), &obj) != nil {
-		return ev
-	}
-	unsigned := map[string]json.RawMessage{}
-	if raw, ok := obj["unsigned"]; ok {
-		json.Unmarshal(raw, &unsigned) // an odd unsigned is replaced
-	}
-	var err error
-	if unsigned["invite_room_state"], err = json.Marshal(kept); err != nil {
-		return ev
-	}
-	if obj["unsigned"], err = json.Marshal(unsigned); err != nil {
-		return ev
-	}
-	full, err := json.Marshal(obj)
-	if err != nil {
-		return ev
-	}
-	out, err := event.Parse(ev.Version(), full)
-	if err != nil || out.EventID() != ev.EventID() {
-		return ev
-	}
-	return out
 }

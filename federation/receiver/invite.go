@@ -60,7 +60,7 @@ func (r *Receiver) invite(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := r.storeInvite(ctx, xmatrix.Origin(c), withInviteState(signed, req.InviteRoomState)); err != nil {
+	if err := r.storeInvite(ctx, xmatrix.Origin(c), signed.WithStrippedState(req.InviteRoomState)); err != nil {
 		return roomErr(err)
 	}
 	return c.JSON(http.StatusOK, map[string]json.RawMessage{"event": signed.JSON()})
