@@ -35,9 +35,17 @@ func testBackfill(t *testing.T, hs2DB string) {
 		ids = append(ids, r.send(t, hs1, alice, fmt.Sprintf("m%02d", i), fmt.Sprintf("t%d", i)))
 		want = append(want, fmt.Sprintf("m%02d", i))
 	}
-	// A thread reply to m05, of a type the pagination below skips.
-	reply := hs1.call(t, "PUT", "/_matrix/client/v3/rooms/"+url.PathEscape(room)+"/send/org.kabar.test/th1", alice,
-		`{"m.relates_to":{"rel_type":"m.thread","event_id":"`+ids[5]+`"}}`, 200)["event_id"].(string)
+	// Thread replies, of a type the pagination below skips: three to m05,
+	// one each to m10 and m15, interleaved so m05 has the latest activity.
+	th := backfillThreads{root: ids[5]}
+	for i, parent := range []string{ids[5], ids[10], ids[5], ids[15], ids[5]} {
+		id := hs1.call(t, "PUT", "/_matrix/client/v3/rooms/"+url.PathEscape(room)+"/send/org.kabar.test/th"+
+			fmt.Sprint(i), alice, `{"m.relates_to":{"rel_type":"m.thread","event_id":"`+parent+`"}}`, 200)["event_id"].(string)
+		if parent == ids[5] {
+			th.replies = append(th.replies, id)
+		}
+	}
+	th.roots = []string{ids[5], ids[15], ids[10]}
 	slices.Reverse(want)
 	hs2.call(t, "POST", "/_matrix/client/v3/join/"+url.PathEscape(room)+"?via="+url.QueryEscape(hs1.ServerName), bob, `{}`, 200)
 
@@ -84,7 +92,8 @@ func testBackfill(t *testing.T, hs2DB string) {
 	if err != nil || low >= 0 {
 		t.Fatalf("backfilled events should have negative positions: %d %v", low, err)
 	}
-	checkBackfilledReads(t, r, ids[5], reply)
+	checkBackfilledReads(t, r, ids[5], th.replies[0])
+	checkBackfilledPages(t, r, th)
 }
 
 // checkBackfilledReads: the read endpoints that ask about the room's
@@ -126,6 +135,51 @@ func checkBackfilledReads(t *testing.T, r *sharedRoom, root, reply string) {
 	for _, tc := range cases {
 		if got := r.hs2.call(t, "GET", tc.path, r.bob, "", 200); !tc.check(got) {
 			t.Errorf("%s: %v", tc.name, got)
+		}
+	}
+}
+
+// backfillThreads is what the backfilled history holds in threads: root's
+// replies oldest first, and the thread roots by latest activity.
+type backfillThreads struct {
+	root           string
+	replies, roots []string
+}
+
+// checkBackfilledPages: /relations and /threads page through backfilled
+// events (negative stream positions) one at a time with the next_batch
+// tokens they hand out, without a 400, gap or duplicate.
+func checkBackfilledPages(t *testing.T, r *sharedRoom, th backfillThreads) {
+	t.Helper()
+	base := "/_matrix/client/v1/rooms/" + url.PathEscape(r.room)
+	newestFirst := slices.Clone(th.replies)
+	slices.Reverse(newestFirst)
+	cases := []struct {
+		name, path string
+		want       []string
+	}{
+		{"relations backwards", base + "/relations/" + url.PathEscape(th.root) + "/m.thread?limit=1", newestFirst},
+		{"relations forwards", base + "/relations/" + url.PathEscape(th.root) + "/m.thread?limit=1&dir=f", th.replies},
+		{"threads", base + "/threads?limit=1", th.roots},
+	}
+	for _, tc := range cases {
+		var got []string
+		from := ""
+		for range 10 {
+			path := tc.path
+			if from != "" {
+				path += "&from=" + url.QueryEscape(from)
+			}
+			resp := r.hs2.call(t, "GET", path, r.bob, "", 200)
+			for _, e := range resp["chunk"].([]any) {
+				got = append(got, e.(map[string]any)["event_id"].(string))
+			}
+			if from, _ = resp["next_batch"].(string); from == "" {
+				break
+			}
+		}
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: paged %v, want %v", tc.name, got, tc.want)
 		}
 	}
 }

@@ -238,7 +238,7 @@ func TestRelationsBadInput(t *testing.T) {
 		runErrCases(t, ts, []errCase{
 			{"bad dir", "GET", base + "?dir=up", tok, "", 400, "M_INVALID_PARAM"},
 			{"bad from", "GET", base + "?from=xyz", tok, "", 400, "M_INVALID_PARAM"},
-			{"bad to", "GET", base + "?to=r-1", tok, "", 400, "M_INVALID_PARAM"},
+			{"bad to", "GET", base + "?to=r1x", tok, "", 400, "M_INVALID_PARAM"},
 			{"bad limit", "GET", base + "?limit=ten", tok, "", 400, "M_INVALID_PARAM"},
 			{"bad recurse", "GET", base + "?recurse=yes", tok, "", 400, "M_INVALID_PARAM"},
 			{"unknown event", "GET", f.path("/relations/" + url.PathEscape("$nope")), tok, "", 404, "M_NOT_FOUND"},

@@ -163,14 +163,16 @@ func gapAfter(last models.Event, forwards bool) string {
 
 func parseGap(tok string) (int64, error) {
 	if rest, ok := strings.CutPrefix(tok, "r"); ok {
+		// Backfilled events have negative positions, so any int64 names a
+		// gap (the whole range is valid; there is no "unbounded" value).
 		p, err := strconv.ParseInt(rest, 10, 64)
-		if err != nil || p < 1 {
+		if err != nil {
 			return 0, spec.InvalidParam("invalid pagination token")
 		}
 		return p, nil
 	}
 	if t, err := clientsync.ParseTopoToken(tok); err == nil {
-		return max(t.Stream, 1), nil
+		return t.Stream, nil
 	}
 	if t, err := clientsync.ParseToken(tok); err == nil {
 		return t[clientsync.StreamEvents] + 1, nil
@@ -190,9 +192,10 @@ func applyTokens(q *store.RelationQuery, from, to string) error {
 		}
 		isFrom := i == 0
 		if q.Backwards == isFrom { // backwards from, or forwards to: events before the gap
-			q.Before = p
+			q.Before = &p
 		} else {
-			q.After = p - 1
+			after := p - 1
+			q.After = &after
 		}
 	}
 	return nil

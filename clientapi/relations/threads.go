@@ -30,13 +30,15 @@ type ThreadsResponse struct {
 // Threads lists the room's thread roots the user may see, most recent
 // activity first, each with its m.thread aggregation bundled.
 func (s *Service) Threads(ctx context.Context, req ThreadsRequest) (*ThreadsResponse, error) {
-	var before int64
+	var before *int64
 	if req.From != "" {
-		p, err := strconv.ParseInt(strings.TrimPrefix(req.From, "a"), 10, 64)
-		if err != nil || p < 1 || !strings.HasPrefix(req.From, "a") {
+		// Backfilled threads have negative positions: any int64 is valid.
+		rest, ok := strings.CutPrefix(req.From, "a")
+		p, err := strconv.ParseInt(rest, 10, 64)
+		if err != nil || !ok {
 			return nil, spec.InvalidParam("invalid from token")
 		}
-		before = p
+		before = &p
 	}
 	limit := clampLimit(req.Limit)
 	participant := ""

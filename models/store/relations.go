@@ -14,8 +14,10 @@ type RelationQuery struct {
 	Parents []string
 	// RelType and EventType narrow the children; "" means any.
 	RelType, EventType string
-	// After and Before bound stream_pos exclusively (0: unbounded).
-	After, Before int64
+	// After and Before bound stream_pos exclusively (nil: unbounded).
+	// Pointers, because backfilled events have negative positions and
+	// every int64 is a real bound.
+	After, Before *int64
 	// Backwards orders newest first.
 	Backwards bool
 	Limit     int
@@ -32,11 +34,11 @@ func (s *Store) Relations(ctx context.Context, q RelationQuery) ([]models.Event,
 	if q.EventType != "" {
 		db = db.Where("r.type = ?", q.EventType)
 	}
-	if q.After > 0 {
-		db = db.Where("r.stream_pos > ?", q.After)
+	if q.After != nil {
+		db = db.Where("r.stream_pos > ?", *q.After)
 	}
-	if q.Before > 0 {
-		db = db.Where("r.stream_pos < ?", q.Before)
+	if q.Before != nil {
+		db = db.Where("r.stream_pos < ?", *q.Before)
 	}
 	order := "r.stream_pos"
 	if q.Backwards {
@@ -122,14 +124,15 @@ type ThreadRoot struct {
 }
 
 // ThreadRoots lists a room's threads by latest activity, newest first,
-// those with activity before `before` (0: no bound). A non-empty
+// those with activity before `before` (nil: no bound; backfilled threads
+// have negative positions, so any int64 is a real bound). A non-empty
 // participant keeps the threads they started or replied to (threads_list.yaml
 // include=participated).
-func (s *Store) ThreadRoots(ctx context.Context, roomID, participant string, before int64, limit int) ([]ThreadRoot, error) {
+func (s *Store) ThreadRoots(ctx context.Context, roomID, participant string, before *int64, limit int) ([]ThreadRoot, error) {
 	db := s.q(ctx).Model(&models.EventRelation{}).Select("relates_to AS root_id, MAX(stream_pos) AS latest").
 		Where("room_id = ? AND rel_type = ?", roomID, "m.thread").Group("relates_to")
-	if before > 0 {
-		db = db.Having("MAX(stream_pos) < ?", before)
+	if before != nil {
+		db = db.Having("MAX(stream_pos) < ?", *before)
 	}
 	if participant != "" {
 		db = db.Having("(MAX(CASE WHEN sender = ? THEN 1 ELSE 0 END) = 1 OR relates_to IN (?))", participant,
