@@ -37,7 +37,12 @@ type Options struct {
 	Peers func(ctx context.Context, userID string) ([]string, error)
 	// Wake wakes parked syncs after a change.
 	Wake func(userIDs ...string)
-	Now  func() time.Time
+	// Publish hears every change of a user's presence (not the repeated
+	// online refreshes of /sync) with the users sharing a room with them;
+	// the server relays local users' changes over federation
+	// (server-server-api "Presence").
+	Publish func(ctx context.Context, userID string, st Status, peers []string)
+	Now     func() time.Time
 }
 
 // Status is one user's presence as the API reports it.
@@ -188,16 +193,19 @@ func (t *Tracker) bump(e *entry) {
 }
 
 func (t *Tracker) wake(ctx context.Context, userID string) {
-	if t.opts.Wake == nil {
+	if t.opts.Wake == nil && t.opts.Publish == nil {
 		return
 	}
-	users := []string{userID}
+	var peers []string
 	if t.opts.Peers != nil {
-		if peers, err := t.opts.Peers(context.WithoutCancel(ctx), userID); err == nil {
-			users = append(users, peers...)
-		}
+		peers, _ = t.opts.Peers(context.WithoutCancel(ctx), userID)
 	}
-	t.opts.Wake(users...)
+	if t.opts.Wake != nil {
+		t.opts.Wake(append([]string{userID}, peers...)...)
+	}
+	if t.opts.Publish != nil {
+		t.opts.Publish(ctx, userID, t.Get(userID), peers)
+	}
 }
 
 func sameMsg(a, b *string) bool {

@@ -50,6 +50,27 @@ func (f *federationPart) publisher(roomSvc *rooms.Service, log *slog.Logger) *ep
 	return &ephemeral.Publisher{ServerName: f.serverName, Rooms: roomSvc, Queue: f.sender, Logger: log}
 }
 
+// presencePublisher relays local presence changes to the servers sharing a
+// room with the user.
+func (f *federationPart) presencePublisher(log *slog.Logger) *ephemeral.PresencePublisher {
+	return &ephemeral.PresencePublisher{ServerName: f.serverName, Queue: f.sender, Logger: log}
+}
+
+// publishPresence adapts the tracker's change hook to the publisher: an
+// m.presence push entry (server-server-api "Presence") from a Status.
+func publishPresence(out *ephemeral.PresencePublisher) func(context.Context, string, presence.Status, []string) {
+	return func(ctx context.Context, userID string, st presence.Status, peers []string) {
+		u := ephemeral.PresenceUpdate{UserID: userID, Presence: st.Presence, StatusMsg: st.StatusMsg}
+		if st.LastActiveAgo != nil {
+			u.LastActiveAgo = *st.LastActiveAgo
+		}
+		if st.CurrentlyActive != nil {
+			u.CurrentlyActive = *st.CurrentlyActive
+		}
+		out.Publish(ctx, u, peers)
+	}
+}
+
 // remotePresence applies m.presence EDUs (server-server-api "Presence") to
 // the presence tracker, for users of the origin known to share a room with
 // one of ours (so a peer cannot fill memory with made-up users).

@@ -76,7 +76,7 @@ func uploadKeys(t *testing.T, ts *fedServer, token, user, device string) string 
 	return b64(pub)
 }
 
-// TestFederationEDUs: typing, receipts, remote key query and claim,
+// TestFederationEDUs: typing, receipts, presence, remote key query and claim,
 // to-device messages and device-list updates between alice@hs1 and
 // bob@hs2 in an encrypted room; an unreachable server lands in failures.
 func TestFederationEDUs(t *testing.T) {
@@ -108,6 +108,28 @@ func TestFederationEDUs(t *testing.T) {
 			}
 			return false
 		})
+	})
+
+	t.Run("presence", func(t *testing.T) {
+		// server-server-api "Presence": alice's change reaches hs2 as an
+		// m.presence EDU and bob, who shares the room, sees it in /sync.
+		r.hs1.call(t, "PUT", "/_matrix/client/v3/presence/"+url.PathEscape(aliceID)+"/status", r.alice,
+			`{"presence":"unavailable","status_msg":"at lunch"}`, 200)
+		syncUntil(t, r.hs2, r.bob, bobSince, func(res map[string]any) bool {
+			evs, _ := dig(res, "presence", "events").([]any)
+			for _, e := range evs {
+				if dig(e, "sender") == aliceID && dig(e, "content", "presence") == "unavailable" &&
+					dig(e, "content", "status_msg") == "at lunch" {
+					return true
+				}
+			}
+			return false
+		})
+		var got map[string]any
+		if st := jsonDo(t, r.hs2.testServer, "GET", "/_matrix/client/v3/presence/"+url.PathEscape(aliceID)+"/status", r.bob, "", &got); st != 200 ||
+			got["presence"] != "unavailable" {
+			t.Fatalf("alice's presence on hs2: %d %v", st, got)
+		}
 	})
 
 	aliceDev := deviceOf(t, r.hs1, r.alice)

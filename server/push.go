@@ -12,6 +12,7 @@ import (
 
 	clientsync "github.com/kabarchat/kabar/clientapi/sync"
 	"github.com/kabarchat/kabar/configs"
+	"github.com/kabarchat/kabar/federation/ephemeral"
 	"github.com/kabarchat/kabar/federation/rooms"
 	"github.com/kabarchat/kabar/media"
 	"github.com/kabarchat/kabar/models/spec"
@@ -74,14 +75,16 @@ func gatewayClient(networks []string) (*http.Client, error) {
 }
 
 // newPresence builds the presence tracker; it wakes the users sharing a
-// room with whoever changed.
-func newPresence(cfg *configs.Config, st *store.Store, n *clientsync.Notifier) *presence.Tracker {
+// room with whoever changed, and sends our users' changes to the servers
+// of those users.
+func newPresence(cfg *configs.Config, st *store.Store, n *clientsync.Notifier, out *ephemeral.PresencePublisher) *presence.Tracker {
 	return presence.New(presence.Options{
 		Enabled:      cfg.Presence.Enabled,
 		IdleTimeout:  cfg.Presence.IdleTimeout,
 		OfflineAfter: cfg.Sync.MaxTimeout + time.Minute,
 		Peers:        st.UsersSharingRoomWith,
 		Wake:         n.Wake,
+		Publish:      publishPresence(out),
 	})
 }
 

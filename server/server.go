@@ -105,7 +105,7 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		st.Close()
 		return nil, err
 	}
-	pushP := &pushPart{notes: pushSvc, presence: newPresence(cfg, st, notifier)}
+	pushP := &pushPart{notes: pushSvc, presence: newPresence(cfg, st, notifier, fed.presencePublisher(log))}
 	syncP, err = newSync(ctx, cfg, st, roomSvc, notifier, append(keysSync, pushP.presence), unreadSource{pushSvc}, log)
 	if err != nil {
 		st.Close()

@@ -1,7 +1,7 @@
 // Package ephemeral carries the traffic between servers that is not room
-// history: our EDUs out (typing, receipts, and the key server's to-device,
-// device-list and signing-key EDUs, server-server-api "EDUs") through the
-// sender's durable queues, and key requests to other servers
+// history: our EDUs out (typing, receipts, presence, and the key server's
+// to-device, device-list and signing-key EDUs, server-server-api "EDUs")
+// through the sender's durable queues, and key requests to other servers
 // (/user/keys/query, /user/keys/claim, /user/devices).
 package ephemeral
 
