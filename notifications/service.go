@@ -189,6 +189,14 @@ func (s *Service) Run(ctx context.Context) error {
 		s.pushUsers[u] = true
 	}
 	s.mu.Unlock()
+	if err := s.resume(ctx); err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
+	}
+	// Catch up on what committed while stopped before waiting for a kick.
+	s.opts.Kick.Notify(0, nil)
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() { defer wg.Done(); s.deliver.run(ctx) }()

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
@@ -31,11 +32,11 @@ func (s *Service) catchUp(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.st.AddNotifications(ctx, notes); err != nil {
+		if err := s.record(ctx, notes, to); err != nil {
 			return err
 		}
 		s.advance(to)
-		s.deliver.enqueue(s.forPushers(notes))
+		s.deliver.enqueue(s.forPushers(fresh(notes, time.Now())))
 	}
 }
 

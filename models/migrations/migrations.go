@@ -33,6 +33,7 @@ var All = []Migration{
 	{9, "relations", relationsV9},
 	{10, "e2ee_remote_cache", e2eeRemoteCacheV10},
 	{11, "registration_tokens", registrationTokensV11},
+	{12, "worker_positions", workerPositionsV12},
 }
 
 // schemaVersion is the bookkeeping table.
