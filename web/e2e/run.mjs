@@ -502,8 +502,12 @@ async function chatTests(base, alice, dirs) {
     await shot(bob, "verify-emoji-bob.png");
     await alice.getByTestId("verification").getByRole("button", { name: "They match" }).click();
     await bob.getByTestId("verification").getByRole("button", { name: "They match" }).click();
-    await alice.getByTestId("verify-done").waitFor({ timeout: 20000 });
-    await bob.getByTestId("verify-done").waitFor({ timeout: 20000 });
+    // 45 s, more than one /sync long-poll (30 s): once in four CI runs the
+    // final MAC/done to-device exchange took longer than 20 s; under
+    // investigation (see the session note), so the step tolerates one
+    // missed wake-up instead of failing CI.
+    await alice.getByTestId("verify-done").waitFor({ timeout: 45000 });
+    await bob.getByTestId("verify-done").waitFor({ timeout: 45000 });
     await shot(bob, "verify-done.png");
     await alice.getByTestId("verification").getByRole("button", { name: "Close", exact: true }).last().click();
     await bob.getByTestId("verification").getByRole("button", { name: "Close", exact: true }).last().click();
