@@ -64,19 +64,7 @@ func AddressAllowed(ip netip.Addr, allow []netip.Prefix) bool {
 // first host name. No proxy from the environment is used: it would hide the
 // real destination from the check.
 func newOutboundClient(allow []netip.Prefix, timeout time.Duration) *http.Client {
-	d := &net.Dialer{
-		Timeout: 10 * time.Second,
-		Control: func(network, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil {
-				return fmt.Errorf("%w: %s", ErrAddressRefused, address)
-			}
-			if !AddressAllowed(ap.Addr(), allow) {
-				return fmt.Errorf("%w: %s", ErrAddressRefused, ap.Addr())
-			}
-			return nil
-		},
-	}
+	d := GuardedDialer(allow)
 	tr := &http.Transport{
 		Proxy:                  nil,
 		DialContext:            func(ctx context.Context, n, a string) (net.Conn, error) { return d.DialContext(ctx, n, a) },
@@ -95,6 +83,26 @@ func newOutboundClient(allow []netip.Prefix, timeout time.Duration) *http.Client
 			}
 			if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 				return errors.New("redirect to a non-http URL")
+			}
+			return nil
+		},
+	}
+}
+
+// GuardedDialer returns a dialer that refuses, in its Control hook, any
+// address AddressAllowed rejects: the check sees the address actually
+// dialled after DNS resolution, so every redirect hop and DNS answer is
+// covered. Shared by URL previews and push gateway delivery.
+func GuardedDialer(allow []netip.Prefix) *net.Dialer {
+	return &net.Dialer{
+		Timeout: 10 * time.Second,
+		Control: func(network, address string, _ syscall.RawConn) error {
+			ap, err := netip.ParseAddrPort(address)
+			if err != nil {
+				return fmt.Errorf("%w: %s", ErrAddressRefused, address)
+			}
+			if !AddressAllowed(ap.Addr(), allow) {
+				return fmt.Errorf("%w: %s", ErrAddressRefused, ap.Addr())
 			}
 			return nil
 		},

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
-	"syscall"
 	"time"
 
 	clientsync "github.com/kabarchat/kabar/clientapi/sync"
@@ -50,16 +48,7 @@ func gatewayClient(networks []string) (*http.Client, error) {
 		}
 		allow = append(allow, p)
 	}
-	d := &net.Dialer{
-		Timeout: 10 * time.Second,
-		Control: func(network, address string, _ syscall.RawConn) error {
-			ap, err := netip.ParseAddrPort(address)
-			if err != nil || !media.AddressAllowed(ap.Addr(), allow) {
-				return fmt.Errorf("%w: %s", media.ErrAddressRefused, address)
-			}
-			return nil
-		},
-	}
+	d := media.GuardedDialer(allow)
 	return &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{

@@ -63,11 +63,22 @@ func (c *tokenCache) put(epoch uint64, s Session) {
 // invalidateUser drops every cached token of userID. Revocations are rare
 // compared to lookups, so a scan is fine.
 func (c *tokenCache) invalidateUser(userID string) {
+	c.invalidate(func(s Session) bool { return s.UserID == userID })
+}
+
+// invalidateDevice drops the cached tokens of one device.
+func (c *tokenCache) invalidateDevice(userID, deviceID string) {
+	c.invalidate(func(s Session) bool { return s.UserID == userID && s.DeviceID == deviceID })
+}
+
+// invalidate drops the matching entries and bumps epoch, so a lookup that
+// read the database before this cannot put a revoked token back.
+func (c *tokenCache) invalidate(match func(Session) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch.Add(1)
 	for k, s := range c.entries {
-		if s.UserID == userID {
+		if match(s) {
 			delete(c.entries, k)
 		}
 	}

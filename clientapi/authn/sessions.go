@@ -66,11 +66,13 @@ func (s *Service) StartSession(ctx context.Context, req LoginRequest) (*LoginRes
 	}
 	dev := models.Device{UserID: string(req.UserID), DeviceID: req.DeviceID, DisplayName: req.DisplayName,
 		LastSeenIP: req.IP, LastSeenTS: now.UnixMilli(), CreatedAt: now.UnixMilli()}
-	// Re-keying an existing device revokes its old tokens: drop them from the cache.
-	s.cache.invalidateUser(string(req.UserID))
 	if err := s.store.CreateSession(ctx, dev, at, rt); err != nil {
 		return nil, fmt.Errorf("start session for %s: %w", req.UserID, err)
 	}
+	// Re-keying an existing device revoked its old tokens in that commit:
+	// drop just that device's entries, after the commit, so a concurrent
+	// lookup cannot cache a revoked token (the other devices stay cached).
+	s.cache.invalidateDevice(string(req.UserID), req.DeviceID)
 	return res, nil
 }
 

@@ -3,37 +3,16 @@ package rooms
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/kabarchat/kabar/federation/event"
 	"github.com/kabarchat/kabar/models/spec"
-	"github.com/kabarchat/kabar/models/store"
 )
 
 // StateBefore returns the room state before an event (send_join's state,
 // /state and /state_ids), read from its snapshot.
 func (s *Service) StateBefore(ctx context.Context, eventID string) ([]*event.Event, error) {
-	row, err := s.st.EventByID(ctx, eventID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, spec.NotFound("unknown event %s", eventID)
-	}
-	if err != nil {
-		return nil, err
-	}
-	_, rv, err := s.Room(ctx, spec.RoomID(row.RoomID))
-	if err != nil {
-		return nil, err
-	}
-	entries, err := s.state.Full(ctx, s.st, row.StateBefore)
-	if err != nil {
-		return nil, err
-	}
-	nids := make([]int64, len(entries))
-	for i, e := range entries {
-		nids[i] = e.EventNID
-	}
-	return s.parseNIDs(ctx, rv, nids)
+	return s.snapshotState(ctx, spec.EventID(eventID), false)
 }
 
 // maxAuthChain bounds the work one auth chain walk may do.

@@ -146,15 +146,7 @@ func (a *actor) acceptRemote(ctx context.Context, ev *event.Event, forward bool)
 	if current.err != nil {
 		return &result{err: current.err}
 	}
-	pos, err := in.commit(softFailed)
-	if err != nil {
-		return &result{err: err}
-	}
-	in.notify(pos)
-	if len(in.dests) > 0 {
-		w.svc.opts.Outbox.Queued(in.dests)
-	}
-	return &result{EventID: ev.EventID(), StreamPos: pos, softFailed: softFailed}
+	return in.finish(softFailed)
 }
 
 // inbound is the work on one remote event.

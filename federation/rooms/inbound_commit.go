@@ -309,3 +309,18 @@ func (in *inbound) outboundDests() ([]spec.ServerName, error) {
 	}
 	return in.w.svc.serversOf(users, sender.Server()), nil
 }
+
+// finish commits an event that passed auth, wakes readers and queues it for
+// the servers that should receive it (shared by the /send and
+// supplied-state paths).
+func (in *inbound) finish(softFailed bool) *result {
+	pos, err := in.commit(softFailed)
+	if err != nil {
+		return &result{err: err}
+	}
+	in.notify(pos)
+	if len(in.dests) > 0 {
+		in.w.svc.opts.Outbox.Queued(in.dests)
+	}
+	return &result{EventID: in.ev.EventID(), StreamPos: pos, softFailed: softFailed}
+}

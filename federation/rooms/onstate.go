@@ -96,15 +96,7 @@ func (a *actor) acceptOnState(ctx context.Context, ev *event.Event, sup *supplie
 			return &result{err: current.err}
 		}
 	}
-	pos, err := in.commit(softFailed)
-	if err != nil {
-		return &result{err: err}
-	}
-	in.notify(pos)
-	if len(in.dests) > 0 {
-		w.svc.opts.Outbox.Queued(in.dests)
-	}
-	return &result{EventID: ev.EventID(), StreamPos: pos, softFailed: softFailed}
+	return in.finish(softFailed)
 }
 
 // suppliedBefore sets the state before the event from the supplied sets.

@@ -105,20 +105,30 @@ func (s *Service) State(ctx context.Context, roomID spec.RoomID, typ string) ([]
 // StateAt returns the room state after the given event (for /members?at,
 // /context), read from its snapshot.
 func (s *Service) StateAt(ctx context.Context, eventID spec.EventID) ([]*event.Event, error) {
+	return s.snapshotState(ctx, eventID, true)
+}
+
+// snapshotState reads the state snapshot stored with an event: the state
+// after it when after is set, else the state before it.
+func (s *Service) snapshotState(ctx context.Context, eventID spec.EventID, after bool) ([]*event.Event, error) {
 	row, err := s.st.EventByID(ctx, string(eventID))
 	if errors.Is(err, store.ErrNotFound) {
 		return nil, spec.NotFound("unknown event %s", eventID)
 	}
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load event %s: %w", eventID, err)
 	}
 	_, rv, err := s.Room(ctx, spec.RoomID(row.RoomID))
 	if err != nil {
 		return nil, err
 	}
-	entries, err := s.state.Full(ctx, s.st, row.StateAfter)
+	snap := row.StateBefore
+	if after {
+		snap = row.StateAfter
+	}
+	entries, err := s.state.Full(ctx, s.st, snap)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("load state snapshot %d: %w", snap, err)
 	}
 	nids := make([]int64, len(entries))
 	for i, e := range entries {
