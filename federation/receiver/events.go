@@ -60,16 +60,16 @@ func (r *Receiver) serverInRoom(ctx context.Context, roomID string, origin spec.
 	if err := r.checkACL(ctx, roomID, origin); err != nil {
 		return err
 	}
-	members, err := r.opts.Store.MembersWith(ctx, roomID, "join")
+	// One indexed existence query, not the whole member list: this runs
+	// before every read, and rooms can be large.
+	joined, err := r.opts.Store.HasJoinedOn(ctx, roomID, string(origin))
 	if err != nil {
 		return err
 	}
-	for _, m := range members {
-		if spec.UserID(m).Server() == origin {
-			return nil
-		}
+	if !joined {
+		return spec.Forbidden("%s has no member in %s", origin, roomID)
 	}
-	return spec.Forbidden("%s has no member in %s", origin, roomID)
+	return nil
 }
 
 func (r *Receiver) txnReply(c echo.Context, pdus []json.RawMessage) error {
