@@ -200,3 +200,86 @@ func BenchmarkToDeviceBare(b *testing.B) {
 		b.ReportMetric(float64(b.N)*benchDevices/b.Elapsed().Seconds(), "msgs/s")
 	})
 }
+
+const benchManyUsers = 100
+
+// benchManyUsersService is a key server over st with 100 users of 2
+// devices each, each with device keys and a master key.
+func benchManyUsersService(b *testing.B, st *store.Store) (*Service, map[string][]string) {
+	b.Helper()
+	ctx := context.Background()
+	svc, err := New(ctx, Options{Store: st, ServerName: "bench.test", MaxInbox: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	req := map[string][]string{}
+	for u := range benchManyUsers {
+		req[fmt.Sprintf("@m%03d:bench.test", u)] = nil
+	}
+	if devs, _ := st.ListDevices(ctx, "@m000:bench.test"); len(devs) > 0 {
+		return svc, req
+	}
+	var keys []models.DeviceKeys
+	var csk []models.CrossSigningKey
+	for user := range req {
+		for d := range 2 {
+			dev := fmt.Sprintf("DEV%d", d)
+			err := st.CreateSession(ctx, models.Device{UserID: user, DeviceID: dev, DisplayName: "phone", CreatedAt: 1},
+				models.AccessToken{TokenHash: "h" + user + dev, UserID: user, DeviceID: dev, CreatedAt: 1}, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			keys = append(keys, models.DeviceKeys{UserID: user, DeviceID: dev, KeyJSON: fmt.Sprintf(
+				`{"algorithms":["m.olm.v1.curve25519-aes-sha2","m.megolm.v1.aes-sha2"],"device_id":%q,"keys":{"curve25519:%s":"Y3VydmUyNTUxOWtleWN1cnZlMjU1MTlrZXljdXJ2ZQ","ed25519:%s":"ZWQyNTUxOWtleWVkMjU1MTlrZXllZDI1NTE5a2V5ZWQ"},"signatures":{},"user_id":%q}`,
+				dev, dev, dev, user)})
+		}
+		csk = append(csk, models.CrossSigningKey{UserID: user, KeyType: "master", PublicKey: "pk" + user,
+			KeyJSON: fmt.Sprintf(`{"keys":{"ed25519:pk":"pk"},"usage":["master"],"user_id":%q}`, user)})
+	}
+	if err := st.ReplaceDeviceKeys(ctx, keys); err != nil {
+		b.Fatal(err)
+	}
+	if err := st.PutCrossSigningKeys(ctx, csk); err != nil {
+		b.Fatal(err)
+	}
+	return svc, req
+}
+
+// BenchmarkQueryKeysManyUsers: one /keys/query for 100 users of 2 devices
+// each (a client joining a big encrypted room), 8 concurrent queriers.
+func BenchmarkQueryKeysManyUsers(b *testing.B) {
+	eachBenchDB(b, func(b *testing.B, st *store.Store) {
+		svc, req := benchManyUsersService(b, st)
+		parallel(b, func(int64) error {
+			res, err := svc.QueryKeys(context.Background(), benchSender, req, DefaultRemoteTimeout)
+			if err == nil && (len(res.DeviceKeys) != benchManyUsers || len(res.MasterKeys) != benchManyUsers) {
+				err = fmt.Errorf("query: %d users, %d master keys", len(res.DeviceKeys), len(res.MasterKeys))
+			}
+			if err == nil {
+				_, err = json.Marshal(res)
+			}
+			return err
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+	})
+}
+
+// BenchmarkQueryManyUsersBare is the limit of QueryKeysManyUsers: one
+// select of the same 200 device-key rows with their display names.
+func BenchmarkQueryManyUsersBare(b *testing.B) {
+	eachBenchDB(b, func(b *testing.B, st *store.Store) {
+		_, req := benchManyUsersService(b, st)
+		users := make([]string, 0, len(req))
+		for u := range req {
+			users = append(users, u)
+		}
+		parallel(b, func(int64) error {
+			rows, err := st.LiveDeviceKeysOf(context.Background(), users)
+			if err == nil && len(rows) != 2*benchManyUsers {
+				err = fmt.Errorf("select: %d rows", len(rows))
+			}
+			return err
+		})
+		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "queries/s")
+	})
+}

@@ -2,19 +2,15 @@ package e2ee
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/kabarchat/kabar/federation/keys"
 	"github.com/kabarchat/kabar/federation/rooms"
-	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
 	"github.com/kabarchat/kabar/models/store/storetest"
+	"github.com/kabarchat/kabar/models/store/storetest/roomtest"
 )
 
 // TestBigRoomMembershipScan times the membership watcher catching up on KABAR_BIGROOM joins
@@ -30,7 +26,7 @@ func TestBigRoomMembershipScan(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		roomSvc := bigRoomService(t, st)
+		roomSvc := roomtest.Service(t, st)
 		svc, err := New(ctx, Options{Store: st, ServerName: "kabar.test", Events: roomSvc.Stream(), Kick: NewKick(), Notifier: nopWaker{}})
 		if err != nil {
 			t.Fatal(err)
@@ -42,51 +38,13 @@ func TestBigRoomMembershipScan(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		joinMany(t, roomSvc, roomID, n)
+		roomtest.JoinMany(t, roomSvc, roomID, n)
 		start := time.Now()
 		if _, err := svc.scanMemberships(ctx, 0, roomSvc.Stream().Current()); err != nil {
 			t.Fatal(err)
 		}
 		t.Logf("%d joins: membership watcher caught up in %v", n, time.Since(start))
 	})
-}
-
-func bigRoomService(t testing.TB, st *store.Store) *rooms.Service {
-	t.Helper()
-	key, err := keys.Generate()
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc, err := rooms.New(context.Background(), rooms.Options{Store: st, ServerName: "kabar.test", Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return svc
-}
-
-func joinMany(t testing.TB, svc *rooms.Service, roomID spec.RoomID, n int) {
-	var wg sync.WaitGroup
-	for g := range 64 {
-		wg.Go(func() {
-			for i := g; i < n; i += 64 {
-				u := spec.UserID(fmt.Sprintf("@u%d:kabar.test", i))
-				_, err := svc.Membership(context.Background(), roomID, u, u, "join", "", nil)
-				for errors.Is(err, rooms.ErrNotRunning) { // Run is starting
-					time.Sleep(time.Millisecond)
-					_, err = svc.Membership(context.Background(), roomID, u, u, "join", "", nil)
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
 }
 
 type nopWaker struct{}

@@ -100,7 +100,8 @@ type deviceListUpdate struct {
 
 // sendDeviceListUpdates queues one EDU per changed device for every server
 // sharing a room with the user; prev_id chains each update to the user's
-// previous stream_id so receivers detect gaps and resync via /user/devices.
+// previous stream_id so receivers detect gaps and resync via /user/devices
+// (server-server-api "Device Management").
 func (s *Service) sendDeviceListUpdates(ctx context.Context, userID string, rows []models.DeviceListChange, deleted bool) {
 	dests, err := s.remoteServersSharing(ctx, userID)
 	if err != nil || len(dests) == 0 {
@@ -109,11 +110,20 @@ func (s *Service) sendDeviceListUpdates(ctx context.Context, userID string, rows
 		}
 		return
 	}
-	for _, row := range rows {
-		prev, err := s.st.LatestDeviceListPos(ctx, userID, row.StreamPos)
-		if err != nil {
-			s.log.Warn("device list update: read prev_id", "user", userID, "err", err)
-			return
+	// rows hold one reserved, contiguous block of positions, so only the
+	// first row's predecessor needs a query: each later row follows the
+	// row before it.
+	if len(rows) == 0 {
+		return
+	}
+	prev, err := s.st.LatestDeviceListPos(ctx, userID, rows[0].StreamPos)
+	if err != nil {
+		s.log.Warn("device list update: read prev_id", "user", userID, "err", err)
+		return
+	}
+	for i, row := range rows {
+		if i > 0 {
+			prev = rows[i-1].StreamPos
 		}
 		prevID := []int64{}
 		if prev > 0 {

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -77,26 +79,37 @@ func (s *Service) QueryLocalKeys(ctx context.Context, req map[string][]string) (
 	return out, nil
 }
 
+// queryLocal reads the keys of our users in three queries for the whole
+// request (device keys with display names, signatures, cross-signing
+// keys), whatever the number of users.
 func (s *Service) queryLocal(ctx context.Context, requester string, req map[string][]string) (*QueryResponse, error) {
 	out := newQueryResponse()
-	for user, devices := range req {
-		sigs, err := s.st.SignaturesOn(ctx, user, []string{user, requester})
-		if err != nil {
-			return nil, err
+	if len(req) == 0 {
+		return out, nil
+	}
+	users := slices.Sorted(maps.Keys(req))
+	sigs, err := s.st.SignaturesOnUsers(ctx, users, requester)
+	if err != nil {
+		return nil, err
+	}
+	byKey := map[string]map[string][]models.CrossSigningSignature{}
+	for user, list := range sigs {
+		m := map[string][]models.CrossSigningSignature{}
+		for _, sg := range list {
+			m[sg.TargetKeyID] = append(m[sg.TargetKeyID], sg)
 		}
-		byKey := map[string][]models.CrossSigningSignature{}
-		for _, sg := range sigs {
-			byKey[sg.TargetKeyID] = append(byKey[sg.TargetKeyID], sg)
-		}
-		if err := s.addDeviceKeys(ctx, out, user, devices, byKey); err != nil {
-			return nil, err
-		}
-		csk, err := s.st.CrossSigningKeys(ctx, user)
-		if err != nil {
-			return nil, err
-		}
+		byKey[user] = m
+	}
+	if err := s.addDeviceKeys(ctx, out, users, req, byKey); err != nil {
+		return nil, err
+	}
+	csks, err := s.st.CrossSigningKeysOfUsers(ctx, users)
+	if err != nil {
+		return nil, err
+	}
+	for user, csk := range csks {
 		for typ, k := range csk {
-			merged, err := mergeKey(k.KeyJSON, byKey[k.PublicKey], nil)
+			merged, err := mergeKey(k.KeyJSON, byKey[user][k.PublicKey], nil)
 			if err != nil {
 				return nil, err
 			}
@@ -113,37 +126,31 @@ func (s *Service) queryLocal(ctx context.Context, requester string, req map[stri
 	return out, nil
 }
 
-// addDeviceKeys adds a local user's device keys with display names.
-func (s *Service) addDeviceKeys(ctx context.Context, out *QueryResponse, user string, devices []string, sigs map[string][]models.CrossSigningSignature) error {
-	rows, err := s.st.DeviceKeysOf(ctx, user, devices)
+// addDeviceKeys adds local users' device keys with display names: those of
+// the devices req lists per user, all of them when it lists none. Keys of
+// a deleted device linger only until cleanup and are left out by the store.
+func (s *Service) addDeviceKeys(ctx context.Context, out *QueryResponse, users []string, req map[string][]string, sigs map[string]map[string][]models.CrossSigningSignature) error {
+	rows, err := s.st.LiveDeviceKeysOf(ctx, users)
 	if err != nil {
 		return err
 	}
-	names := map[string]string{}
-	if ds, err := s.st.ListDevices(ctx, user); err != nil {
-		return err
-	} else {
-		for _, d := range ds {
-			names[d.DeviceID] = d.DisplayName
-		}
+	for _, u := range users {
+		out.DeviceKeys[u] = map[string]json.RawMessage{}
 	}
-	m := map[string]json.RawMessage{}
 	for _, r := range rows {
-		name, live := names[r.DeviceID]
-		if !live {
-			continue // keys of a deleted device linger only until cleanup
+		if want := req[r.UserID]; len(want) > 0 && !slices.Contains(want, r.DeviceID) {
+			continue
 		}
 		var unsigned map[string]any
-		if name != "" {
-			unsigned = map[string]any{"device_display_name": name}
+		if r.DisplayName != "" {
+			unsigned = map[string]any{"device_display_name": r.DisplayName}
 		}
-		merged, err := mergeKey(r.KeyJSON, sigs[r.DeviceID], unsigned)
+		merged, err := mergeKey(r.KeyJSON, sigs[r.UserID][r.DeviceID], unsigned)
 		if err != nil {
 			return err
 		}
-		m[r.DeviceID] = merged
+		out.DeviceKeys[r.UserID][r.DeviceID] = merged
 	}
-	out.DeviceKeys[user] = m
 	return nil
 }
 

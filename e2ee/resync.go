@@ -16,6 +16,10 @@ const (
 	maxResyncBackoff  = time.Hour
 	maxResyncPending  = 10000
 	resyncLoadLimit   = 1000
+	// resyncSafetyNet bounds an idle worker's sleep: new work rings the
+	// queue's wake channel and retries have a due time, so this only
+	// guards against a missed signal.
+	resyncSafetyNet = 10 * time.Minute
 )
 
 // resyncEntry is one user waiting for a resync.
@@ -64,6 +68,19 @@ func (q *resyncQueue) due(now time.Time) map[string]int {
 	return out
 }
 
+// next returns when the earliest retry is due (ok false when nothing is
+// waiting but parked entries).
+func (q *resyncQueue) next() (at time.Time, ok bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, e := range q.pending {
+		if e.attempts < maxResyncAttempts && (!ok || e.due.Before(at)) {
+			at, ok = e.due, true
+		}
+	}
+	return at, ok
+}
+
 // failed reschedules a user after a failed attempt with doubled backoff;
 // after the last attempt the entry stays, parked, until add resets it.
 func (q *resyncQueue) failed(userID string, attempts int, base time.Duration, now time.Time) {
@@ -84,8 +101,9 @@ func (s *Service) queueResync(userID string) {
 }
 
 // runResync refetches stale remote device lists until ctx ends: the users
-// marked stale in the store at start, every new gap, and retries of failed
-// attempts on a timer.
+// marked stale in the store at start, every new gap (the queue's wake
+// channel), and retries of failed attempts when the earliest is due. Idle,
+// it sleeps until a signal, with only a long safety-net timer.
 func (s *Service) runResync(ctx context.Context) error {
 	if stale, err := s.st.StaleRemoteDeviceLists(ctx, resyncLoadLimit); err == nil {
 		for _, u := range stale {
@@ -94,14 +112,19 @@ func (s *Service) runResync(ctx context.Context) error {
 	} else if ctx.Err() == nil {
 		s.log.Warn("load stale remote device lists", "err", err)
 	}
-	tick := time.NewTicker(s.opts.ResyncRetry)
-	defer tick.Stop()
+	timer := time.NewTimer(resyncSafetyNet)
+	defer timer.Stop()
 	for {
+		wait := resyncSafetyNet
+		if at, ok := s.resync.next(); ok {
+			wait = min(max(at.Sub(s.opts.Now()), 0), resyncSafetyNet)
+		}
+		timer.Reset(wait)
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-s.resync.wake:
-		case <-tick.C:
+		case <-timer.C:
 		}
 		for userID, attempts := range s.resync.due(s.opts.Now()) {
 			if err := s.resyncUser(ctx, userID); err != nil {

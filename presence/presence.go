@@ -1,13 +1,15 @@
 // Package presence tracks users' presence (client-server-api "Presence":
 // online, unavailable, offline, status_msg, last_active_ago,
 // currently_active) in memory and serves it to /sync as the presence side
-// stream. It restarts empty with the process, like typing; sync tokens
-// treat the presence slot accordingly.
+// stream. With a Store, each user's last state, status message and last
+// active time are written behind (batched, see Persist) and loaded back on
+// start (see Load), so a restart keeps status messages.
 package presence
 
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -42,7 +44,12 @@ type Options struct {
 	// the server relays local users' changes over federation
 	// (server-server-api "Presence").
 	Publish func(ctx context.Context, userID string, st Status, peers []string)
-	Now     func() time.Time
+	// Store keeps presence across restarts (nil: memory only); changes are
+	// written every FlushInterval (default 2s), not on every request.
+	Store         Store
+	FlushInterval time.Duration
+	Logger        *slog.Logger
+	Now           func() time.Time
 }
 
 // Status is one user's presence as the API reports it.
@@ -54,6 +61,7 @@ type Status struct {
 }
 
 type entry struct {
+	userID     string
 	presence   string
 	statusMsg  *string
 	lastActive time.Time
@@ -68,6 +76,11 @@ type Tracker struct {
 	mu    sync.Mutex
 	users map[string]*entry
 	pos   int64
+	// dirty are the users changed since the last flush (guarded by mu).
+	dirty map[string]bool
+	// work rings Run after a change that may bring the next expiry
+	// closer (run.go).
+	work chan struct{}
 }
 
 // New builds a tracker.
@@ -81,7 +94,13 @@ func New(opts Options) *Tracker {
 	if opts.OfflineAfter <= 0 {
 		opts.OfflineAfter = time.Minute
 	}
-	return &Tracker{opts: opts, users: map[string]*entry{}}
+	if opts.FlushInterval <= 0 {
+		opts.FlushInterval = 2 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	return &Tracker{opts: opts, users: map[string]*entry{}, dirty: map[string]bool{}, work: make(chan struct{}, 1)}
 }
 
 // Enabled reports whether presence is tracked.
@@ -99,11 +118,13 @@ func (t *Tracker) Set(ctx context.Context, userID, presence string, statusMsg *s
 	e.lastActive, e.lastSync = now, now
 	changed := e.presence != presence || !sameMsg(e.statusMsg, statusMsg)
 	e.presence, e.statusMsg = presence, statusMsg
+	t.markDirty(userID) // last active moved
 	if changed {
 		t.bump(e)
 	}
 	t.mu.Unlock()
 	if changed {
+		t.poke()
 		t.wake(ctx, userID)
 	}
 }
@@ -129,6 +150,7 @@ func (t *Tracker) Synced(ctx context.Context, userID, setPresence string) {
 	}
 	t.mu.Unlock()
 	if changed {
+		t.poke()
 		t.wake(ctx, userID)
 	}
 }
@@ -142,6 +164,7 @@ func (t *Tracker) Active(ctx context.Context, userID string) {
 	t.mu.Lock()
 	e := t.entry(userID)
 	e.lastActive = t.opts.Now()
+	t.markDirty(userID)
 	changed := e.presence != Online
 	if changed {
 		e.presence = Online
@@ -149,6 +172,7 @@ func (t *Tracker) Active(ctx context.Context, userID string) {
 	}
 	t.mu.Unlock()
 	if changed {
+		t.poke()
 		t.wake(ctx, userID)
 	}
 }
@@ -180,16 +204,18 @@ func (t *Tracker) status(e *entry) Status {
 func (t *Tracker) entry(userID string) *entry {
 	e := t.users[userID]
 	if e == nil {
-		e = &entry{presence: Offline}
+		e = &entry{userID: userID, presence: Offline}
 		t.users[userID] = e
 	}
 	return e
 }
 
-// bump moves the entry to the next stream position (caller holds mu).
+// bump moves the entry to the next stream position and marks it for the
+// next flush (caller holds mu).
 func (t *Tracker) bump(e *entry) {
 	t.pos++
 	e.pos = t.pos
+	t.markDirty(e.userID)
 }
 
 func (t *Tracker) wake(ctx context.Context, userID string) {

@@ -25,7 +25,8 @@ func TestTransitions(t *testing.T) {
 	ctx := context.Background()
 	// expire as Run applies it: every change wakes and publishes.
 	expire := func() {
-		for _, u := range tr.expire() {
+		changed, _ := tr.expire()
+		for _, u := range changed {
 			tr.wake(ctx, u)
 		}
 	}

@@ -65,16 +65,19 @@ func gatewayClient(networks []string) (*http.Client, error) {
 
 // newPresence builds the presence tracker; it wakes the users sharing a
 // room with whoever changed, and sends our users' changes to the servers
-// of those users.
-func newPresence(cfg *configs.Config, st *store.Store, n *clientsync.Notifier, out *ephemeral.PresencePublisher) *presence.Tracker {
-	return presence.New(presence.Options{
+// of those users. The saved presence is loaded before any request.
+func newPresence(ctx context.Context, cfg *configs.Config, st *store.Store, n *clientsync.Notifier, out *ephemeral.PresencePublisher, log *slog.Logger) (*presence.Tracker, error) {
+	t := presence.New(presence.Options{
 		Enabled:      cfg.Presence.Enabled,
 		IdleTimeout:  cfg.Presence.IdleTimeout,
 		OfflineAfter: cfg.Sync.MaxTimeout + time.Minute,
 		Peers:        st.UsersSharingRoomWith,
 		Wake:         n.Wake,
 		Publish:      publishPresence(out),
+		Store:        st,
+		Logger:       log,
 	})
+	return t, t.Load(ctx)
 }
 
 // pushPart is push notifications and presence: both follow what happens in
@@ -87,11 +90,14 @@ type pushPart struct {
 // Run records and delivers notifications and expires presence until ctx
 // ends.
 func (p *pushPart) Run(ctx context.Context) error {
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() { errc <- p.presence.Run(ctx) }()
+	go func() { errc <- p.presence.Persist(ctx) }()
 	err := p.notes.Run(ctx)
-	if perr := <-errc; err == nil {
-		err = perr
+	for range 2 {
+		if perr := <-errc; err == nil {
+			err = perr
+		}
 	}
 	return err
 }

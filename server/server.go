@@ -105,7 +105,12 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		st.Close()
 		return nil, err
 	}
-	pushP := &pushPart{notes: pushSvc, presence: newPresence(cfg, st, notifier, fed.presencePublisher(log))}
+	tracker, err := newPresence(ctx, cfg, st, notifier, fed.presencePublisher(log), log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	pushP := &pushPart{notes: pushSvc, presence: tracker}
 	syncP, err = newSync(ctx, cfg, st, roomSvc, notifier, append(keysSync, pushP.presence), unreadSource{pushSvc}, log)
 	if err != nil {
 		st.Close()

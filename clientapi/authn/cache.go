@@ -19,21 +19,24 @@ type Session struct {
 }
 
 // tokenCache maps token hash -> Session so most requests do not touch the
-// database. It is bounded; revocation drops a user's entries. epoch guards
-// against a race where a lookup that started before a revocation writes a
-// stale entry after it.
+// database. It is bounded; revocation drops a user's or a device's entries
+// through an index by user and device, so it costs the entries it drops,
+// not the size of the cache. epoch guards against a race where a lookup
+// that started before a revocation writes a stale entry after it.
 type tokenCache struct {
 	mu      sync.Mutex
 	entries map[string]Session
-	max     int
-	epoch   atomic.Uint64
+	// byUser indexes entries: user -> device -> token hashes.
+	byUser map[string]map[string]map[string]struct{}
+	max    int
+	epoch  atomic.Uint64
 }
 
 func newTokenCache(max int) *tokenCache {
 	if max < 1 {
 		max = 10000
 	}
-	return &tokenCache{entries: make(map[string]Session), max: max}
+	return &tokenCache{entries: make(map[string]Session), byUser: map[string]map[string]map[string]struct{}{}, max: max}
 }
 
 func (c *tokenCache) get(hash string) (Session, bool) {
@@ -50,37 +53,70 @@ func (c *tokenCache) put(epoch uint64, s Session) {
 	if c.epoch.Load() != epoch {
 		return
 	}
-	if len(c.entries) >= c.max {
+	if old, ok := c.entries[s.TokenHash]; ok {
+		c.remove(old)
+	} else if len(c.entries) >= c.max {
 		// Evict an arbitrary entry (map order is randomised).
-		for k := range c.entries {
-			delete(c.entries, k)
+		for _, victim := range c.entries {
+			c.remove(victim)
 			break
 		}
 	}
 	c.entries[s.TokenHash] = s
+	devices := c.byUser[s.UserID]
+	if devices == nil {
+		devices = map[string]map[string]struct{}{}
+		c.byUser[s.UserID] = devices
+	}
+	hashes := devices[s.DeviceID]
+	if hashes == nil {
+		hashes = map[string]struct{}{}
+		devices[s.DeviceID] = hashes
+	}
+	hashes[s.TokenHash] = struct{}{}
 }
 
-// invalidateUser drops every cached token of userID. Revocations are rare
-// compared to lookups, so a scan is fine.
+// remove drops one entry and its index entry (caller holds mu).
+func (c *tokenCache) remove(s Session) {
+	delete(c.entries, s.TokenHash)
+	devices := c.byUser[s.UserID]
+	delete(devices[s.DeviceID], s.TokenHash)
+	if len(devices[s.DeviceID]) == 0 {
+		delete(devices, s.DeviceID)
+	}
+	if len(devices) == 0 {
+		delete(c.byUser, s.UserID)
+	}
+}
+
+// invalidateUser drops every cached token of userID and bumps epoch, so a
+// lookup that read the database before this cannot put a revoked token
+// back.
 func (c *tokenCache) invalidateUser(userID string) {
-	c.invalidate(func(s Session) bool { return s.UserID == userID })
-}
-
-// invalidateDevice drops the cached tokens of one device.
-func (c *tokenCache) invalidateDevice(userID, deviceID string) {
-	c.invalidate(func(s Session) bool { return s.UserID == userID && s.DeviceID == deviceID })
-}
-
-// invalidate drops the matching entries and bumps epoch, so a lookup that
-// read the database before this cannot put a revoked token back.
-func (c *tokenCache) invalidate(match func(Session) bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch.Add(1)
-	for k, s := range c.entries {
-		if match(s) {
-			delete(c.entries, k)
+	for _, hashes := range c.byUser[userID] {
+		for h := range hashes {
+			delete(c.entries, h)
 		}
+	}
+	delete(c.byUser, userID)
+}
+
+// invalidateDevice drops the cached tokens of one device (and bumps epoch
+// like invalidateUser).
+func (c *tokenCache) invalidateDevice(userID, deviceID string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.epoch.Add(1)
+	devices := c.byUser[userID]
+	for h := range devices[deviceID] {
+		delete(c.entries, h)
+	}
+	delete(devices, deviceID)
+	if len(devices) == 0 {
+		delete(c.byUser, userID)
 	}
 }
 

@@ -43,6 +43,8 @@ type Syncer struct {
 	log   *slog.Logger
 	// shared are the reads woken requests share (shared.go).
 	shared *shared
+	// filters caches parsed stored filters (filters.go).
+	filters *filterCache
 }
 
 // New builds a Syncer.
@@ -57,7 +59,7 @@ func New(opts Options) (*Syncer, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Syncer{opts: opts, st: opts.Store, state: store.NewStateCache(4096), log: opts.Logger,
-		shared: newShared()}, nil
+		shared: newShared(), filters: newFilterCache(filterCacheEntries, filterCacheBytes)}, nil
 }
 
 // Request is one /sync call, parsed and authorized.

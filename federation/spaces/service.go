@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"time"
 
 	"github.com/kabarchat/kabar/federation/event"
 	"github.com/kabarchat/kabar/federation/fedclient"
@@ -29,13 +30,23 @@ type Options struct {
 	// Client asks other servers for the rooms we do not know (nil: local
 	// rooms only).
 	Client *fedclient.Client
-	Logger *slog.Logger
+	// CacheTTL is how long another server's answer is reused (default 5
+	// minutes; below zero: not cached); NegativeCacheTTL how long a room
+	// no via server could answer for is not asked again (default 1 minute;
+	// below zero: not remembered); CacheSize bounds the answers kept
+	// (default 1000).
+	CacheTTL         time.Duration
+	NegativeCacheTTL time.Duration
+	CacheSize        int
+	Logger           *slog.Logger
+	Now              func() time.Time
 }
 
 // Service answers hierarchy requests.
 type Service struct {
-	opts Options
-	log  *slog.Logger
+	opts  Options
+	log   *slog.Logger
+	cache *remoteCache
 }
 
 // New builds the service.
@@ -43,7 +54,7 @@ func New(opts Options) *Service {
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &Service{opts: opts, log: opts.Logger}
+	return &Service{opts: opts, log: opts.Logger, cache: newRemoteCache(opts)}
 }
 
 // summaryTypes are the state types a summary reads: not the whole state,
@@ -131,11 +142,26 @@ type fedAnswer struct {
 	InaccessibleChildren []string  `json:"inaccessible_children"`
 }
 
-// remote asks the via servers, in turn, for a room we do not hold.
+// remote returns another server's answer for a room we do not hold, from
+// the cache or else asked of the via servers. The answer is shared: callers
+// must not modify it.
 func (s *Service) remote(ctx context.Context, roomID spec.RoomID, via []string, suggestedOnly bool) (*fedAnswer, error) {
 	if s.opts.Client == nil {
 		return nil, spec.NotFound("unknown room %s", roomID)
 	}
+	key := cacheKey{roomID: string(roomID), suggestedOnly: suggestedOnly}
+	if ans, err, ok := s.cache.get(key, via); ok {
+		return ans, err
+	}
+	ans, err := s.ask(ctx, roomID, via, suggestedOnly)
+	if ctx.Err() == nil {
+		s.cache.put(key, via, ans, err)
+	}
+	return ans, err
+}
+
+// ask asks the via servers, in turn, for a room we do not hold.
+func (s *Service) ask(ctx context.Context, roomID spec.RoomID, via []string, suggestedOnly bool) (*fedAnswer, error) {
 	path := "/_matrix/federation/v1/hierarchy/" + url.PathEscape(string(roomID))
 	if suggestedOnly {
 		path += "?suggested_only=true"

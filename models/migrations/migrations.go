@@ -34,6 +34,7 @@ var All = []Migration{
 	{10, "e2ee_remote_cache", e2eeRemoteCacheV10},
 	{11, "registration_tokens", registrationTokensV11},
 	{12, "worker_positions", workerPositionsV12},
+	{13, "presence", presenceV13Up},
 }
 
 // schemaVersion is the bookkeeping table.
