@@ -2,6 +2,7 @@ package membership
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -104,7 +105,7 @@ func (s *Service) joinVia(ctx context.Context, roomID spec.RoomID, user spec.Use
 		return remoteErr(server, err)
 	}
 	rv := event.LookupRoomVersion(mj.RoomVersion)
-	if rv == nil || rv.EventFormat == 1 {
+	if rv == nil {
 		return spec.NewError(400, spec.ErrIncompatibleRoomVer, "room version %q is not supported for joining", mj.RoomVersion)
 	}
 	ev, err := s.fillTemplate(rv, mj.Event, roomID, user, "join", content)
@@ -153,13 +154,22 @@ func matrixErr(err error) error {
 // room, sender, type, state key and membership are ours.
 func (s *Service) fillTemplate(rv *event.RoomVersion, raw json.RawMessage, roomID spec.RoomID, user spec.UserID, membership string, content map[string]any) (*event.Event, error) {
 	var t struct {
-		PrevEvents []string       `json:"prev_events"`
-		AuthEvents []string       `json:"auth_events"`
-		Depth      int64          `json:"depth"`
-		Content    map[string]any `json:"content"`
+		PrevEvents []json.RawMessage `json:"prev_events"`
+		AuthEvents []json.RawMessage `json:"auth_events"`
+		Depth      int64             `json:"depth"`
+		Content    map[string]any    `json:"content"`
 	}
 	if err := json.Unmarshal(raw, &t); err != nil {
 		return nil, spec.BadJSON("bad event template: %v", err)
+	}
+	hashes := map[string][32]byte{}
+	prev, err := templateRefs(rv, t.PrevEvents, hashes)
+	if err != nil {
+		return nil, err
+	}
+	auth, err := templateRefs(rv, t.AuthEvents, hashes)
+	if err != nil {
+		return nil, err
 	}
 	c := map[string]any{}
 	for k, v := range content {
@@ -171,13 +181,45 @@ func (s *Service) fillTemplate(rv *event.RoomVersion, raw json.RawMessage, roomI
 	c["membership"] = membership
 	sk := string(user)
 	b := &event.Builder{RoomID: string(roomID), Sender: string(user), Type: "m.room.member", StateKey: &sk,
-		Content: c, PrevEvents: t.PrevEvents, AuthEvents: t.AuthEvents, Depth: t.Depth,
+		Content: c, PrevEvents: prev, AuthEvents: auth, RefHashes: hashes, Depth: t.Depth,
 		OriginServerTS: time.Now().UnixMilli()}
 	ev, err := b.Build(rv, string(s.opts.ServerName), s.opts.Key.ID, s.opts.Key.PrivateKey())
 	if err != nil {
 		return nil, event.MatrixError(err)
 	}
 	return ev, nil
+}
+
+// templateRefs reads a template's prev_events or auth_events: event IDs,
+// or in event format 1 (room versions 1 and 2, rooms/v1 "Event format")
+// [event_id, {"sha256": reference hash}] pairs, whose hashes go to hashes so
+// the built event lists them again.
+func templateRefs(rv *event.RoomVersion, refs []json.RawMessage, hashes map[string][32]byte) ([]string, error) {
+	ids := make([]string, 0, len(refs))
+	for _, ref := range refs {
+		var id string
+		if rv.EventFormat != 1 {
+			if err := json.Unmarshal(ref, &id); err != nil {
+				return nil, spec.BadJSON("bad event template: event references must be event IDs")
+			}
+			ids = append(ids, id)
+			continue
+		}
+		var pair []json.RawMessage
+		var h struct {
+			SHA256 string `json:"sha256"`
+		}
+		if json.Unmarshal(ref, &pair) != nil || len(pair) != 2 || json.Unmarshal(pair[0], &id) != nil || json.Unmarshal(pair[1], &h) != nil {
+			return nil, spec.BadJSON("bad event template: event references must be [event_id, hashes] pairs")
+		}
+		sum, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(h.SHA256, "="))
+		if err != nil || len(sum) != 32 {
+			return nil, spec.BadJSON("bad event template: bad reference hash for %s", id)
+		}
+		hashes[id] = [32]byte(sum)
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // remoteErr passes a remote Matrix error on with its status and errcode;

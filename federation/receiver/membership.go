@@ -18,11 +18,15 @@ import (
 // room"): a template for a user of the origin.
 func (r *Receiver) makeMembership(membership string) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		roomID, err := spec.ParseRoomID(c.Param("roomId"))
+		roomID, err := r.pathRoomID(c)
 		if err != nil {
-			return spec.InvalidParam("bad room ID")
+			return err
 		}
-		user, err := spec.ParseUserID(c.Param("userId"))
+		rawUser, err := pathParam(c, "userId")
+		if err != nil {
+			return err
+		}
+		user, err := spec.ParseUserID(rawUser)
 		if err != nil {
 			return spec.InvalidParam("bad user ID")
 		}
@@ -159,9 +163,9 @@ var knockStateTypes = []string{"m.room.create", "m.room.join_rules", "m.room.nam
 // acceptMembership checks a send_join/send_leave/send_knock body and runs it through
 // the room's actor.
 func (r *Receiver) acceptMembership(c echo.Context, membership string) (*event.Event, error) {
-	roomID, err := spec.ParseRoomID(c.Param("roomId"))
+	roomID, eventID, err := r.pathEvent(c)
 	if err != nil {
-		return nil, spec.InvalidParam("bad room ID")
+		return nil, err
 	}
 	ctx := c.Request().Context()
 	rv, err := r.roomVersion(ctx, roomID)
@@ -184,7 +188,7 @@ func (r *Receiver) acceptMembership(c echo.Context, membership string) (*event.E
 	if err != nil {
 		return nil, err
 	}
-	if err := checkMembershipEvent(ev, roomID, c.Param("eventId"), xmatrix.Origin(c), membership); err != nil {
+	if err := checkMembershipEvent(ev, roomID, eventID, xmatrix.Origin(c), membership); err != nil {
 		return nil, err
 	}
 	// The resident server relays the join or leave to the room's other

@@ -94,6 +94,7 @@ func (r *Receiver) Register(e *echo.Echo) {
 	g.GET("/v1/make_knock/:roomId/:userId", r.makeMembership("knock"))
 	g.PUT("/v1/send_knock/:roomId/:eventId", r.sendKnock)
 	g.PUT("/v2/invite/:roomId/:eventId", r.invite)
+	g.PUT("/v1/invite/:roomId/:eventId", r.inviteV1)
 	g.PUT("/v1/send/:txnId", r.send)
 	r.registerEvents(g)
 }
