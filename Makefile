@@ -4,7 +4,7 @@ BIN := bin/kabar
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -s -w -X main.Version=$(VERSION)
 
-.PHONY: all build run test vet fmt bench clean web web-test interop-dendrite
+.PHONY: all build run test vet fmt bench clean web web-test interop-dendrite interop-synapse
 
 all: build
 
@@ -62,3 +62,22 @@ interop-dendrite:
 		$(DENDRITE)/cmd/generate-config@$(DENDRITE_VERSION) \
 		$(DENDRITE)/cmd/generate-keys@$(DENDRITE_VERSION)
 	KABAR_INTEROP_DENDRITE=$(CURDIR)/bin/tools/dendrite $(GO) test -count=1 -timeout 5m -run TestInteropDendrite -v ./server
+
+# Interop test against a real Synapse (AGPL-3.0, element-hq/synapse), not part
+# of `make test`: Debian sid's matrix-synapse (1.160.0 when written) in a
+# minimal sid chroot in bin/tools/synapse-sid, since Synapse does not install
+# on the host's Debian release. Needs root (debootstrap, chroot) and the
+# debootstrap package; the first run downloads and installs ~600 MB in about
+# 5 minutes, later runs reuse the chroot (rebuilt when Synapse does not
+# import). Nothing is mounted into it. python3-cffi-backend is listed because
+# debootstrap's resolver does not follow python3-cryptography's dependency on
+# the virtual python3-cffi-backend-api-* packages.
+SYNAPSE_ROOT := $(CURDIR)/bin/tools/synapse-sid
+
+interop-synapse:
+	@if ! chroot $(SYNAPSE_ROOT) python3 -c 'import synapse' 2>/dev/null; then \
+		echo "creating the Synapse chroot in $(SYNAPSE_ROOT)"; \
+		rm -rf $(SYNAPSE_ROOT) && \
+		debootstrap --variant=minbase --include=matrix-synapse,python3-jwt,python3-cffi-backend sid $(SYNAPSE_ROOT) || exit 1; \
+	fi
+	KABAR_INTEROP_SYNAPSE=$(SYNAPSE_ROOT) $(GO) test -count=1 -timeout 10m -run TestInteropSynapse -v ./server

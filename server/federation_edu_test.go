@@ -57,21 +57,25 @@ func roomEphemeral(res map[string]any, room, typ string) []map[string]any {
 }
 
 // deviceOf returns the device ID of an access token.
-func deviceOf(t *testing.T, ts *fedServer, token string) string {
+func deviceOf(t *testing.T, ts apiCaller, token string) string {
 	return ts.call(t, "GET", "/_matrix/client/v3/account/whoami", token, "", 200)["device_id"].(string)
 }
 
-// uploadKeys uploads self-signed device keys and one one-time key and
+// uploadKeys uploads self-signed device keys and one signed one-time key and
 // returns the device's ed25519 key.
-func uploadKeys(t *testing.T, ts *fedServer, token, user, device string) string {
+func uploadKeys(t *testing.T, ts apiCaller, token, user, device string) string {
 	t.Helper()
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	dk := signedKey(t, map[string]any{"user_id": user, "device_id": device,
 		"algorithms": []string{"m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"},
 		"keys":       map[string]string{"ed25519:" + device: b64(pub), "curve25519:" + device: "Y3VydmU"},
 	}, user, "ed25519:"+device, priv)
+	// A signed_curve25519 key is a KeyObject signed by the device (spec:
+	// client-server API, "One-time and fallback keys"); Synapse refuses it
+	// unsigned.
+	otk := signedKey(t, map[string]any{"key": "otk-" + device}, user, "ed25519:"+device, priv)
 	body, _ := json.Marshal(map[string]any{"device_keys": dk,
-		"one_time_keys": map[string]any{"signed_curve25519:" + device + "1": map[string]any{"key": "otk-" + device}}})
+		"one_time_keys": map[string]any{"signed_curve25519:" + device + "1": otk}})
 	ts.call(t, "POST", "/_matrix/client/v3/keys/upload", token, string(body), 200)
 	return b64(pub)
 }
