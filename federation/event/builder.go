@@ -130,11 +130,14 @@ func (b *Builder) refs(rv *RoomVersion, ids []string) ([]any, error) {
 			out = append(out, id)
 			continue
 		}
-		h, ok := b.RefHashes[id]
-		if !ok {
-			return nil, fmt.Errorf("%w: no reference hash for %s", ErrMalformed, id)
+		// An unknown hash is sent as {}: no auth rule checks these hashes,
+		// and Synapse both sends (in make_join templates) and accepts
+		// empty ones.
+		hashes := map[string]any{}
+		if h, ok := b.RefHashes[id]; ok {
+			hashes["sha256"] = EncodeBase64(h[:])
 		}
-		out = append(out, []any{id, map[string]any{"sha256": EncodeBase64(h[:])}})
+		out = append(out, []any{id, hashes})
 	}
 	return out, nil
 }

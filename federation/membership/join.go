@@ -212,12 +212,15 @@ func templateRefs(rv *event.RoomVersion, refs []json.RawMessage, hashes map[stri
 		if json.Unmarshal(ref, &pair) != nil || len(pair) != 2 || json.Unmarshal(pair[0], &id) != nil || json.Unmarshal(pair[1], &h) != nil {
 			return nil, spec.BadJSON("bad event template: event references must be [event_id, hashes] pairs")
 		}
+		ids = append(ids, id)
+		if h.SHA256 == "" {
+			continue // Synapse sends {}: kept as {} (event.Builder refs)
+		}
 		sum, err := base64.RawStdEncoding.DecodeString(strings.TrimRight(h.SHA256, "="))
 		if err != nil || len(sum) != 32 {
 			return nil, spec.BadJSON("bad event template: bad reference hash for %s", id)
 		}
 		hashes[id] = [32]byte(sum)
-		ids = append(ids, id)
 	}
 	return ids, nil
 }

@@ -1,8 +1,9 @@
 package receiver
 
 import (
-	"context"
 	"encoding/json"
+	"errors"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,7 +12,9 @@ import (
 
 	"github.com/kabarchat/kabar/echoserver"
 	"github.com/kabarchat/kabar/federation/event"
+	"github.com/kabarchat/kabar/federation/rooms"
 	"github.com/kabarchat/kabar/federation/xmatrix"
+	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
 )
 
@@ -34,16 +37,12 @@ func (r *Receiver) registerEvents(g routes) {
 
 // eventAuth is GET /v1/event_auth/{roomId}/{eventId} (server-server-api
 // "Retrieving event authorization information"): the event's full auth
-// chain.
+// chain, to a server that may see the event.
 func (r *Receiver) eventAuth(c echo.Context) error {
 	ctx := c.Request().Context()
-	roomID := c.Param("roomId")
-	if err := r.serverInRoom(ctx, roomID, xmatrix.Origin(c)); err != nil {
+	ev, _, err := r.visibleEvent(c, c.Param("roomId"), c.Param("eventId"))
+	if err != nil {
 		return err
-	}
-	ev, row, err := r.opts.Rooms.Event(ctx, spec.EventID(c.Param("eventId")))
-	if err != nil || row.RoomID != roomID || row.Rejected {
-		return spec.NotFound("unknown event %s in %s", c.Param("eventId"), roomID)
 	}
 	chain, err := r.opts.Rooms.AuthChain(ctx, ev.Version(), []*event.Event{ev})
 	if err != nil {
@@ -52,24 +51,60 @@ func (r *Receiver) eventAuth(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string][]json.RawMessage{"auth_chain": jsons(chain)})
 }
 
-// serverInRoom is the access check of the read endpoints: the server ACL,
-// then the requesting server must have a joined member in the room. NOTSPEC-light: the spec
-// asks for history visibility at each event; this checks membership at the
-// current state, which is stricter for servers that left.
-func (r *Receiver) serverInRoom(ctx context.Context, roomID string, origin spec.ServerName) error {
-	if err := r.checkACL(ctx, roomID, origin); err != nil {
-		return err
-	}
-	// One indexed existence query, not the whole member list: this runs
-	// before every read, and rooms can be large.
-	joined, err := r.opts.Store.HasJoinedOn(ctx, roomID, string(origin))
+// serverView is the access check of the read endpoints: a valid room ID,
+// the room's server ACL, then a per-event history visibility view of the
+// requesting server (rooms.ServerView: "a server may see an event if any of
+// its users could"). A server that left keeps the history it was allowed to
+// see; one never in a non-world-readable room sees nothing.
+func (r *Receiver) serverView(c echo.Context, roomID string) (*rooms.ServerView, error) {
+	ctx := c.Request().Context()
+	rid, err := spec.ParseRoomID(roomID)
 	if err != nil {
-		return err
+		return nil, spec.InvalidParam("invalid room ID")
 	}
-	if !joined {
-		return spec.Forbidden("%s has no member in %s", origin, roomID)
+	origin := xmatrix.Origin(c)
+	if err := r.checkACL(ctx, roomID, origin); err != nil {
+		return nil, err
 	}
-	return nil
+	view, err := r.opts.Rooms.ServerView(ctx, rid, origin)
+	if err != nil {
+		return nil, roomErr(err)
+	}
+	return view, nil
+}
+
+// visibleEvent loads a served (not rejected) event and checks that the
+// requesting server may see it: 404 M_NOT_FOUND if unknown or of another
+// room than roomID (when given), 403 M_FORBIDDEN if hidden from it
+// (server-server-api /state_ids: "The requesting host is not in the
+// room"). The event is read once.
+func (r *Receiver) visibleEvent(c echo.Context, roomID, eventID string) (*event.Event, models.Event, error) {
+	if _, err := spec.ParseRoomID(roomID); roomID != "" && err != nil {
+		return nil, models.Event{}, spec.InvalidParam("invalid room ID")
+	}
+	ctx := c.Request().Context()
+	ev, row, err := r.opts.Rooms.Event(ctx, spec.EventID(eventID))
+	var me *spec.Error
+	switch {
+	case errors.As(err, &me):
+		return nil, row, spec.NotFound("unknown event %s", eventID)
+	case err != nil:
+		return nil, row, roomErr(err)
+	case row.Rejected || roomID != "" && row.RoomID != roomID: // rejected events are never served
+		return nil, row, spec.NotFound("unknown event %s in %s", eventID, roomID)
+	}
+	view, err := r.serverView(c, row.RoomID)
+	if err != nil {
+		return nil, row, err
+	}
+	ok, err := view.CanSee(ctx, row)
+	if err != nil {
+		return nil, row, roomErr(err)
+	}
+	if !ok {
+		return nil, row, spec.Forbidden("%s may not see %s", xmatrix.Origin(c), eventID)
+	}
+	return ev, row, nil
 }
 
 func (r *Receiver) txnReply(c echo.Context, pdus []json.RawMessage) error {
@@ -77,44 +112,40 @@ func (r *Receiver) txnReply(c echo.Context, pdus []json.RawMessage) error {
 		"origin_server_ts": time.Now().UnixMilli(), "pdus": pdus})
 }
 
-// getEvent is GET /v1/event/{eventId}: a transaction with one PDU.
+// getEvent is GET /v1/event/{eventId}: a transaction with one PDU, if the
+// requesting server may see it (403 M_FORBIDDEN otherwise).
 func (r *Receiver) getEvent(c echo.Context) error {
-	ctx := c.Request().Context()
-	ev, row, err := r.opts.Rooms.Event(ctx, spec.EventID(c.Param("eventId")))
+	ev, _, err := r.visibleEvent(c, "", c.Param("eventId"))
 	if err != nil {
-		return roomErr(err)
-	}
-	if row.Rejected { // rejected events are never served
-		return spec.NotFound("unknown event")
-	}
-	if err := r.serverInRoom(ctx, row.RoomID, xmatrix.Origin(c)); err != nil {
-		return spec.NotFound("unknown event")
+		return err
 	}
 	return r.txnReply(c, []json.RawMessage{ev.JSON()})
 }
 
 // getState is GET /v1/state and /v1/state_ids ?event_id=: the state before
-// the event and its auth chain.
+// the event and the auth chain of that state: "the full set of
+// authorisation events that make up the state of the room, and their
+// authorisation events, recursively" (server-server-api "Retrieving
+// events"), so the event's own auth events count only through the state.
 func (r *Receiver) getState(idsOnly bool) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		ctx := c.Request().Context()
-		roomID := c.Param("roomId")
 		eventID := c.QueryParam("event_id")
 		if eventID == "" {
 			return spec.MissingParam("event_id is required")
 		}
-		if err := r.serverInRoom(ctx, roomID, xmatrix.Origin(c)); err != nil {
+		ev, row, err := r.visibleEvent(c, c.Param("roomId"), eventID)
+		if err != nil {
 			return err
 		}
-		ev, row, err := r.opts.Rooms.Event(ctx, spec.EventID(eventID))
-		if err != nil || row.RoomID != roomID {
-			return spec.NotFound("unknown event %s in %s", eventID, roomID)
+		if row.StreamPos == 0 { // an outlier: stored without the state at it
+			return spec.NotFound("no state known at %s", eventID)
 		}
-		state, err := r.opts.Rooms.StateBefore(ctx, eventID)
+		state, err := r.opts.Rooms.StateBeforeRow(ctx, ev.Version(), row)
 		if err != nil {
 			return roomErr(err)
 		}
-		chain, err := r.opts.Rooms.AuthChain(ctx, ev.Version(), append(state, ev))
+		chain, err := r.opts.Rooms.AuthChain(ctx, ev.Version(), state)
 		if err != nil {
 			return roomErr(err)
 		}
@@ -129,7 +160,7 @@ func (r *Receiver) getState(idsOnly bool) echo.HandlerFunc {
 type missingRequest struct {
 	EarliestEvents []string `json:"earliest_events"`
 	LatestEvents   []string `json:"latest_events"`
-	Limit          int      `json:"limit"`
+	Limit          *int     `json:"limit"`
 	MinDepth       int64    `json:"min_depth"`
 }
 
@@ -142,28 +173,41 @@ func (r *Receiver) getMissingEvents(c echo.Context) error {
 	if err := echoserver.BindJSON(c, &req); err != nil {
 		return err
 	}
-	if err := r.serverInRoom(ctx, roomID, xmatrix.Origin(c)); err != nil {
-		return err
+	limit := 10 // the spec's default
+	switch {
+	case req.Limit != nil && *req.Limit <= 0:
+		return spec.InvalidParam("limit must be a positive integer")
+	case req.Limit != nil:
+		limit = min(*req.Limit, maxMissingEvents)
 	}
-	if req.Limit <= 0 {
-		req.Limit = 10
+	if len(req.LatestEvents) == 0 {
+		return spec.MissingParam("latest_events is required")
+	}
+	view, err := r.serverView(c, roomID)
+	if err != nil {
+		return err
 	}
 	stop := map[string]bool{}
 	for _, id := range req.EarliestEvents {
 		stop[id] = true
 	}
-	var start []string
-	for _, id := range req.LatestEvents {
-		ev, _, err := r.opts.Rooms.Event(ctx, spec.EventID(id))
-		if err == nil && ev.RoomID() == roomID {
-			start = append(start, ev.PrevEventIDs()...)
-		}
-	}
-	evs, err := r.walkBack(ctx, roomID, start, stop, min(req.Limit, maxMissingEvents), req.MinDepth)
+	latest, err := r.roomEvents(ctx, roomID, req.LatestEvents, math.MinInt64)
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string][]json.RawMessage{"events": jsons(evs)})
+	var start []string
+	for _, w := range latest {
+		start = append(start, w.ev.PrevEventIDs()...)
+	}
+	evs, err := r.walkBack(ctx, roomID, start, stop, limit, req.MinDepth)
+	if err != nil {
+		return err
+	}
+	out, err := servedTo(ctx, view, evs)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string][]json.RawMessage{"events": out})
 }
 
 // backfill is GET /v1/backfill/{roomId}?v=...&limit=: the given events and
@@ -171,42 +215,28 @@ func (r *Receiver) getMissingEvents(c echo.Context) error {
 func (r *Receiver) backfill(c echo.Context) error {
 	ctx := c.Request().Context()
 	roomID := c.Param("roomId")
-	if err := r.serverInRoom(ctx, roomID, xmatrix.Origin(c)); err != nil {
-		return err
-	}
 	limit, err := strconv.Atoi(c.QueryParam("limit"))
 	if err != nil || limit <= 0 {
 		return spec.InvalidParam("limit must be a positive integer")
 	}
-	evs, err := r.walkBack(ctx, roomID, c.QueryParams()["v"], nil, min(limit, maxBackfill), 0)
+	from := c.QueryParams()["v"]
+	if len(from) == 0 {
+		return spec.MissingParam("v is required")
+	}
+	view, err := r.serverView(c, roomID)
 	if err != nil {
 		return err
 	}
-	return r.txnReply(c, jsons(evs))
-}
-
-// walkBack does a breadth-first walk over prev_events in one room.
-func (r *Receiver) walkBack(ctx context.Context, roomID string, start []string, stop map[string]bool, limit int, minDepth int64) ([]*event.Event, error) {
-	seen := map[string]bool{}
-	var out []*event.Event
-	queue := start
-	for len(queue) > 0 && len(out) < limit {
-		id := queue[0]
-		queue = queue[1:]
-		if seen[id] || stop[id] {
-			continue
-		}
-		seen[id] = true
-		ev, row, err := r.opts.Rooms.Event(ctx, spec.EventID(id))
-		if err != nil || row.Rejected || ev.RoomID() != roomID || ev.Depth() < minDepth {
-			continue
-		}
-		out = append(out, ev)
-		queue = append(queue, ev.PrevEventIDs()...)
+	evs, err := r.walkBack(ctx, roomID, from, nil, min(limit, maxBackfill), math.MinInt64)
+	if err != nil {
+		return err
 	}
-	return out, nil
+	out, err := servedTo(ctx, view, evs)
+	if err != nil {
+		return err
+	}
+	return r.txnReply(c, out)
 }
-
 func ids(evs []*event.Event) []string {
 	out := make([]string, len(evs))
 	for i, e := range evs {

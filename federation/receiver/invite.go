@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -144,11 +143,7 @@ func invalidInvite(err error) error {
 
 // pathRoomID parses the roomId path parameter.
 func (r *Receiver) pathRoomID(c echo.Context) (spec.RoomID, error) {
-	raw, err := pathParam(c, "roomId")
-	if err != nil {
-		return "", err
-	}
-	roomID, err := spec.ParseRoomID(raw)
+	roomID, err := spec.ParseRoomID(c.Param("roomId"))
 	if err != nil {
 		return "", spec.InvalidParam("bad room ID")
 	}
@@ -162,22 +157,7 @@ func (r *Receiver) pathEvent(c echo.Context) (spec.RoomID, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	eventID, err := pathParam(c, "eventId")
-	return roomID, eventID, err
-}
-
-// pathParam returns a URL-decoded path parameter. Echo routes on RawPath
-// when the request has one (an event ID of room version 3 holds '/', sent
-// as %2F) and then hands out still-escaped values.
-func pathParam(c echo.Context, name string) (string, error) {
-	if c.Request().URL.RawPath == "" {
-		return c.Param(name), nil
-	}
-	v, err := url.PathUnescape(c.Param(name))
-	if err != nil {
-		return "", spec.InvalidParam("path parameter %s is not properly escaped", name)
-	}
-	return v, nil
+	return roomID, c.Param("eventId"), nil
 }
 
 // storeInvite keeps the countersigned invite. In a room we take part in it

@@ -22,11 +22,7 @@ func (r *Receiver) makeMembership(membership string) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		rawUser, err := pathParam(c, "userId")
-		if err != nil {
-			return err
-		}
-		user, err := spec.ParseUserID(rawUser)
+		user, err := spec.ParseUserID(c.Param("userId"))
 		if err != nil {
 			return spec.InvalidParam("bad user ID")
 		}

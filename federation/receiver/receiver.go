@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/kabarchat/kabar/echoserver"
 	"github.com/kabarchat/kabar/federation/fedclient"
 	"github.com/kabarchat/kabar/federation/keys"
 	"github.com/kabarchat/kabar/federation/rooms"
@@ -66,15 +67,23 @@ func (r *Receiver) routes(e *echo.Echo, prefix string) routes {
 	return routes{g: e.Group(prefix), auth: r.authenticated()}
 }
 
-func (rt routes) GET(path string, h echo.HandlerFunc)  { rt.g.GET(path, h, rt.auth) }
-func (rt routes) PUT(path string, h echo.HandlerFunc)  { rt.g.PUT(path, h, rt.auth) }
-func (rt routes) POST(path string, h echo.HandlerFunc) { rt.g.POST(path, h, rt.auth) }
+// Path parameters are decoded before authentication and the handler
+// (echoserver.UnescapeParams): peers escape IDs differently.
+func (rt routes) GET(path string, h echo.HandlerFunc) {
+	rt.g.GET(path, h, echoserver.UnescapeParams, rt.auth)
+}
+func (rt routes) PUT(path string, h echo.HandlerFunc) {
+	rt.g.PUT(path, h, echoserver.UnescapeParams, rt.auth)
+}
+func (rt routes) POST(path string, h echo.HandlerFunc) {
+	rt.g.POST(path, h, echoserver.UnescapeParams, rt.auth)
+}
 
 // Register mounts the routes on the federation listener's Echo.
 func (r *Receiver) Register(e *echo.Echo) {
 	// Key endpoints are not authenticated: they are how keys are learned.
 	e.GET("/_matrix/key/v2/server", r.serverKeys)
-	e.GET("/_matrix/key/v2/query/:serverName", r.queryKeysGet)
+	e.GET("/_matrix/key/v2/query/:serverName", r.queryKeysGet, echoserver.UnescapeParams)
 	e.POST("/_matrix/key/v2/query", r.queryKeysPost)
 	// GET /version needs no authentication (server-server-api "Server
 	// implementation").

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/kabarchat/kabar/federation/event"
+	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
 )
 
@@ -13,6 +14,25 @@ import (
 // /state and /state_ids), read from its snapshot.
 func (s *Service) StateBefore(ctx context.Context, eventID string) ([]*event.Event, error) {
 	return s.snapshotState(ctx, spec.EventID(eventID), false)
+}
+
+// StateBeforeRow is StateBefore for an event already loaded (/state and
+// /state_ids read the event once).
+func (s *Service) StateBeforeRow(ctx context.Context, rv *event.RoomVersion, row models.Event) ([]*event.Event, error) {
+	return s.snapshotEvents(ctx, rv, row.StateBefore)
+}
+
+// snapshotEvents parses every event of a state snapshot.
+func (s *Service) snapshotEvents(ctx context.Context, rv *event.RoomVersion, snap int64) ([]*event.Event, error) {
+	entries, err := s.state.Full(ctx, s.st, snap)
+	if err != nil {
+		return nil, fmt.Errorf("load state snapshot %d: %w", snap, err)
+	}
+	nids := make([]int64, len(entries))
+	for i, e := range entries {
+		nids[i] = e.EventNID
+	}
+	return s.parseNIDs(ctx, rv, nids)
 }
 
 // maxAuthChain bounds the work one auth chain walk may do.

@@ -126,15 +126,7 @@ func (s *Service) snapshotState(ctx context.Context, eventID spec.EventID, after
 	if after {
 		snap = row.StateAfter
 	}
-	entries, err := s.state.Full(ctx, s.st, snap)
-	if err != nil {
-		return nil, fmt.Errorf("load state snapshot %d: %w", snap, err)
-	}
-	nids := make([]int64, len(entries))
-	for i, e := range entries {
-		nids[i] = e.EventNID
-	}
-	return s.parseNIDs(ctx, rv, nids)
+	return s.snapshotEvents(ctx, rv, snap)
 }
 
 func (s *Service) parseNIDs(ctx context.Context, rv *event.RoomVersion, nids []int64) ([]*event.Event, error) {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/kabarchat/kabar/models"
@@ -42,6 +43,45 @@ func TestHasJoinedOn(t *testing.T) {
 			if err != nil || got != tc.want {
 				t.Errorf("%s: %v %v, want %v", tc.server, got, err, tc.want)
 			}
+		}
+	})
+}
+
+func TestServerMembers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		room := "!r:a.test"
+		member := func(nid int64, user, membership string, pos int64, rejected bool) models.Event {
+			return models.Event{EventNID: nid, EventID: fmt.Sprintf("$%d", nid), RoomID: room, Type: "m.room.member",
+				StateKey: &user, Membership: membership, StreamPos: pos, JSON: "{}", Rejected: rejected}
+		}
+		events := []models.Event{
+			member(1, "@x:a.test", "join", 1, false),
+			member(2, "@x:a.test", "leave", 2, false),
+			member(3, "@y:a.test", "invite", 3, false),
+			member(4, "@z:a.test", "join", 4, true), // rejected: never counts
+			member(5, "@w:b.test", "join", 5, false),
+			member(6, "@v:xa.test", "join", 6, false), // another server
+			member(7, "@x:a.test", "join", 7, false),
+		}
+		err := s.Transaction(ctx, func(tx *store.Store) error {
+			return tx.WriteRoom(ctx, &store.RoomWrite{RoomID: room, Events: events})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.ServerMembers(ctx, room, "a.test")
+		if err != nil || len(got) != 2 {
+			t.Fatalf("%+v %v", got, err)
+		}
+		if got[0].UserID != "@x:a.test" || got[0].LastJoin == nil || *got[0].LastJoin != 7 || got[0].Last != 7 {
+			t.Errorf("first: %+v", got[0])
+		}
+		if got[1].UserID != "@y:a.test" || got[1].LastJoin != nil || got[1].Last != 3 {
+			t.Errorf("second: %+v", got[1])
+		}
+		if none, err := s.ServerMembers(ctx, room, "c.test"); err != nil || len(none) != 0 {
+			t.Errorf("c.test: %+v %v", none, err)
 		}
 	})
 }
