@@ -56,9 +56,19 @@ func (a *API) authenticate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	sess, err := a.opts.Accounts.Authenticate(c.Request().Context(), token)
+	ctx := c.Request().Context()
+	sess, reg, err := a.opts.Accounts.AuthenticateAppService(ctx, token, c.QueryParam("user_id"))
+	if reg == nil && err == nil {
+		sess, err = a.opts.Accounts.Authenticate(ctx, token)
+	}
 	if err != nil {
 		return err
+	}
+	if reg != nil {
+		if sess.DeviceID, err = a.appServiceDevice(c, sess.UserID); err != nil {
+			return err
+		}
+		c.Set(appServiceKey, reg)
 	}
 	c.Set(sessionKey, sess)
 	return nil

@@ -91,6 +91,9 @@ type Options struct {
 	Spaces *spaces.Service
 	// OpenID issues tokens for /openid/request_token; nil leaves it out.
 	OpenID *openid.Tokens
+	// AppServices queries and pings application services (appservice.go);
+	// nil leaves their client-server routes out.
+	AppServices AppServices
 }
 
 // Store is everything the handlers read or write straight from storage;
@@ -147,6 +150,7 @@ func (a *API) Register(e *echo.Echo) {
 		v1.POST("/login/get_token", a.getLoginToken, a.requireAuth)
 	}
 	a.registerMedia(e)
+	a.registerAppServices(e)
 	a.registerAdmin(e)
 	if a.opts.RegistrationSharedSecret != "" {
 		e.GET("/_synapse/admin/v1/register", a.sharedSecretNonce)

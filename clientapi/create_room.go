@@ -43,6 +43,11 @@ func (a *API) createRoom(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if cr.Alias != "" {
+		if _, err := a.checkAliasNamespace(c, cr.Alias); err != nil {
+			return err
+		}
+	}
 	cr.CreatorProfile = a.profileContent(c.Request().Context(), string(cr.Creator))
 	roomID, err := a.opts.Rooms.CreateRoom(c.Request().Context(), cr)
 	if err != nil {

@@ -49,6 +49,9 @@ func (a *API) putAlias(c echo.Context) error {
 	if alias.Server() != a.opts.ServerName {
 		return spec.InvalidParam("room alias must be on server %s", a.opts.ServerName)
 	}
+	if _, err := a.checkAliasNamespace(c, alias); err != nil {
+		return err
+	}
 	var body struct {
 		RoomID string `json:"room_id"`
 	}
@@ -92,6 +95,15 @@ func (a *API) getAlias(c echo.Context) error {
 		return a.getRemoteAlias(c, alias)
 	}
 	row, err := a.opts.Rooms.Store().Alias(c.Request().Context(), string(alias))
+	if errors.Is(err, store.ErrNotFound) && a.opts.AppServices != nil {
+		// An alias in an application service's exclusive namespace may
+		// be made on demand (application-service-api.md "Querying").
+		if found, qerr := a.opts.AppServices.QueryAlias(c.Request().Context(), alias); qerr != nil {
+			return qerr
+		} else if found {
+			row, err = a.opts.Rooms.Store().Alias(c.Request().Context(), string(alias))
+		}
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return spec.NotFound("room alias %s not found", alias)
 	}
@@ -118,7 +130,11 @@ func (a *API) deleteAlias(c echo.Context) error {
 		return err
 	}
 	user := session(c).UserID
-	if row.Creator != user && !session(c).IsAdmin {
+	owns, err := a.checkAliasNamespace(c, alias)
+	if err != nil {
+		return err
+	}
+	if row.Creator != user && !session(c).IsAdmin && !owns {
 		if err := a.requireStateLevel(c, spec.RoomID(row.RoomID), "m.room.canonical_alias"); err != nil {
 			return err
 		}
@@ -192,6 +208,14 @@ func (a *API) getDirectoryVisibility(c echo.Context) error {
 // PUT /directory/list/room/{roomId} (list_public_rooms.yaml): for members
 // allowed to set m.room.canonical_alias.
 func (a *API) putDirectoryVisibility(c echo.Context) error {
+	return a.setVisibility(c, func(roomID spec.RoomID) error {
+		return a.requireStateLevel(c, roomID, "m.room.canonical_alias")
+	})
+}
+
+// setVisibility lists {roomId} in the public directory or removes it, as
+// the body's visibility says, once authorize allows it.
+func (a *API) setVisibility(c echo.Context, authorize func(spec.RoomID) error) error {
 	roomID, err := pathRoomID(c)
 	if err != nil {
 		return err
@@ -208,7 +232,7 @@ func (a *API) putDirectoryVisibility(c echo.Context) error {
 	if _, _, err := a.opts.Rooms.Room(c.Request().Context(), roomID); err != nil {
 		return err
 	}
-	if err := a.requireStateLevel(c, roomID, "m.room.canonical_alias"); err != nil {
+	if err := authorize(roomID); err != nil {
 		return err
 	}
 	if err := a.opts.Rooms.Store().SetRoomPublic(c.Request().Context(), string(roomID), body.Visibility == "public"); err != nil {

@@ -1,12 +1,9 @@
 package clientapi
 
 import (
-	"errors"
-
 	"github.com/labstack/echo/v4"
 
 	"github.com/kabarchat/kabar/echoserver"
-	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
 )
 
@@ -53,8 +50,8 @@ func (a *API) invite(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := a.opts.Store.GetProfile(ctx, string(target)); errors.Is(err, models.ErrNotFound) {
-		return spec.NotFound("user %s does not exist", target)
+	if err := a.requireLocalUser(ctx, target); err != nil {
+		return err
 	}
 	sender := spec.UserID(session(c).UserID)
 	if _, err := a.opts.Rooms.Membership(ctx, roomID, sender, target, "invite", body.Reason, a.profileContent(ctx, string(target))); err != nil {

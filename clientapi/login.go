@@ -35,12 +35,15 @@ func (a *API) loginFlows(c echo.Context) error {
 	if a.opts.Accounts.JWTEnabled() {
 		flows = append(flows, map[string]any{"type": authn.LoginTypeJWT})
 	}
+	if len(a.opts.Accounts.AppServiceRegistry().All()) > 0 {
+		flows = append(flows, map[string]any{"type": loginTypeAppService})
+	}
 	return ok(c, map[string]any{"flows": flows})
 }
 
 // POST /login (login.yaml).
 func (a *API) login(c echo.Context) error {
-	if err := limit(c, a.opts.LoginLimiter); err != nil {
+	if err := a.limitUnlessAppService(c, a.opts.LoginLimiter); err != nil {
 		return err
 	}
 	var req loginRequest
@@ -66,17 +69,7 @@ func (a *API) loginUser(c echo.Context, req loginRequest) (spec.UserID, error) {
 	case "":
 		return "", spec.BadJSON("type is required")
 	case loginTypePassword:
-		user := req.User
-		if req.Identifier != nil {
-			if req.Identifier.Type != "m.id.user" {
-				return "", spec.NewError(http.StatusBadRequest, spec.ErrUnknown, "only m.id.user identifiers are supported")
-			}
-			user = req.Identifier.User
-		}
-		if user == "" {
-			return "", spec.BadJSON("identifier.user is required")
-		}
-		id, err := a.opts.Accounts.ResolveUser(user)
+		id, err := a.loginIdentifier(req)
 		if err != nil {
 			return "", err
 		}
@@ -100,8 +93,26 @@ func (a *API) loginUser(c echo.Context, req loginRequest) (spec.UserID, error) {
 			return "", spec.BadJSON("token is required")
 		}
 		return a.opts.Accounts.LoginJWT(ctx, req.Token)
+	case loginTypeAppService:
+		return a.appServiceLogin(c, req)
 	}
 	return "", spec.NewError(http.StatusBadRequest, spec.ErrUnknown, "unsupported login type %q", req.Type)
+}
+
+// loginIdentifier is the local user a login names (identifier of type
+// m.id.user, or the deprecated top-level user).
+func (a *API) loginIdentifier(req loginRequest) (spec.UserID, error) {
+	user := req.User
+	if req.Identifier != nil {
+		if req.Identifier.Type != "m.id.user" {
+			return "", spec.NewError(http.StatusBadRequest, spec.ErrUnknown, "only m.id.user identifiers are supported")
+		}
+		user = req.Identifier.User
+	}
+	if user == "" {
+		return "", spec.BadJSON("identifier.user is required")
+	}
+	return a.opts.Accounts.ResolveUser(user)
 }
 
 // POST /_matrix/client/v1/login/get_token (login_token.yaml): a short-lived

@@ -45,6 +45,15 @@ func (a *API) loadProfile(c echo.Context) (spec.UserID, *models.Profile, error) 
 		return id, &models.Profile{UserID: string(id), DisplayName: name, AvatarURL: avatar}, nil
 	}
 	p, err := a.opts.Store.GetProfile(c.Request().Context(), string(id))
+	if errors.Is(err, models.ErrNotFound) && a.opts.AppServices != nil {
+		// A user in an application service's exclusive namespace may be
+		// made on demand (application-service-api.md "Querying").
+		if found, qerr := a.opts.AppServices.QueryUser(c.Request().Context(), id); qerr != nil {
+			return "", nil, qerr
+		} else if found {
+			p, err = a.opts.Store.GetProfile(c.Request().Context(), string(id))
+		}
+	}
 	if errors.Is(err, models.ErrNotFound) {
 		return "", nil, spec.NotFound("profile not found")
 	}

@@ -20,6 +20,8 @@ const (
 )
 
 type registerRequest struct {
+	// Type is m.login.application_service for application services.
+	Type                     string          `json:"type"`
 	Auth                     json.RawMessage `json:"auth"`
 	Username                 string          `json:"username"`
 	Password                 string          `json:"password"`
@@ -53,6 +55,13 @@ func (a *API) registrationFlows() [][]string {
 
 // POST /register (registration.yaml, client-server-api "Account registration").
 func (a *API) register(c echo.Context) error {
+	if token, _ := accessToken(c.Request()); token != "" {
+		// Only application services authenticate registrations.
+		if reg := a.opts.Accounts.AppService(token); reg != nil {
+			return a.registerAppServiceUser(c, reg)
+		}
+		return spec.UnknownToken(false, "unknown application service token")
+	}
 	if err := limit(c, a.opts.RegisterLimiter); err != nil {
 		return err
 	}
@@ -70,11 +79,17 @@ func (a *API) register(c echo.Context) error {
 	if err := echoserver.BindJSON(c, &req); err != nil {
 		return err
 	}
+	if req.Type == loginTypeAppService {
+		return spec.MissingToken("%s needs the application service's as_token", loginTypeAppService)
+	}
 	ctx := c.Request().Context()
 	// Check what can be checked before the client goes through UIA.
 	if req.Username != "" {
 		id, err := a.opts.Accounts.ValidateLocalpart(req.Username)
 		if err != nil {
+			return err
+		}
+		if err := a.opts.Accounts.CheckNotExclusive(id, nil); err != nil {
 			return err
 		}
 		if err := a.opts.Accounts.CheckAvailable(ctx, id); err != nil {
@@ -116,10 +131,16 @@ func (a *API) finishRegistration(c echo.Context, req registerRequest, regToken s
 	if err != nil {
 		return err
 	}
+	return a.registered(c, id, req)
+}
+
+// registered answers a registration of id: just the user ID with
+// inhibit_login, else a new session's tokens.
+func (a *API) registered(c echo.Context, id spec.UserID, req registerRequest) error {
 	if req.InhibitLogin {
 		return ok(c, loginResponse{UserID: id})
 	}
-	res, err := a.opts.Accounts.StartSession(ctx, authn.LoginRequest{UserID: id, DeviceID: req.DeviceID,
+	res, err := a.opts.Accounts.StartSession(c.Request().Context(), authn.LoginRequest{UserID: id, DeviceID: req.DeviceID,
 		DisplayName: req.InitialDeviceDisplayName, WantRefresh: req.RefreshToken, IP: c.RealIP()})
 	if err != nil {
 		return err
@@ -138,6 +159,9 @@ func (a *API) registerAvailable(c echo.Context) error {
 	}
 	id, err := a.opts.Accounts.ValidateLocalpart(name)
 	if err != nil {
+		return err
+	}
+	if err := a.opts.Accounts.CheckNotExclusive(id, nil); err != nil {
 		return err
 	}
 	if err := a.opts.Accounts.CheckAvailable(c.Request().Context(), id); err != nil {

@@ -34,8 +34,12 @@ func (a *API) sendMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ts, err := massagedTS(c)
+	if err != nil {
+		return err
+	}
 	sess := session(c)
-	p := rooms.Proto{Type: typ, Sender: sess.UserID, Content: content}
+	p := rooms.Proto{Type: typ, Sender: sess.UserID, Content: content, TS: ts}
 	if typ == "m.room.redaction" {
 		// A redaction needs its target; clients use /redact. Take redacts
 		// from content so the auth and redaction checks apply.

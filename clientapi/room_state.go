@@ -39,8 +39,12 @@ func (a *API) putState(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	ts, err := massagedTS(c)
+	if err != nil {
+		return err
+	}
 	sent, err := a.opts.Rooms.Send(c.Request().Context(), roomID,
-		rooms.Proto{Type: typ, StateKey: &key, Sender: session(c).UserID, Content: content}, rooms.Txn{})
+		rooms.Proto{Type: typ, StateKey: &key, Sender: session(c).UserID, Content: content, TS: ts}, rooms.Txn{})
 	if err != nil {
 		return roomErr(err)
 	}

@@ -28,7 +28,7 @@ func (a *API) registerRooms(g *echo.Group) {
 		return
 	}
 	auth := a.requireAuth
-	msgLimit := echoserver.RateLimit(a.opts.MessageLimiter, func(c echo.Context) string { return session(c).UserID })
+	msgLimit := echoserver.RateLimit(a.opts.MessageLimiter, messageLimitKey)
 	g.POST("/createRoom", a.createRoom, auth)
 	a.registerMembership(g, auth)
 	g.PUT("/rooms/:roomId/send/:eventType/:txnId", a.sendMessage, auth, msgLimit)

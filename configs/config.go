@@ -45,6 +45,9 @@ type Config struct {
 	Push          Push          `yaml:"push"`
 	Presence      Presence      `yaml:"presence"`
 	VoIP          VoIP          `yaml:"voip"`
+	// AppServiceConfigFiles are application service registration files
+	// (application-service-api.md "Registration"), read at start-up.
+	AppServiceConfigFiles []string `yaml:"app_service_config_files"`
 }
 
 // VoIP configures the TURN credentials handed out by
@@ -256,6 +259,8 @@ func Default() *Config {
 		Media: Media{MaxUploadBytes: 100 << 20, LegacyUnauthenticated: MediaLegacyFreeze, URLPreviews: true,
 			RemoteCacheRetention: 30 * 24 * time.Hour, MaxThumbnailPixels: 40_000_000},
 		Federation: Federation{RetryMin: 2 * time.Second, RetryMax: time.Hour, CatchUpAfter: 1000},
+
+		AppServiceConfigFiles: []string{},
 	}
 }
 
@@ -391,6 +396,11 @@ func (c *Config) Validate() error {
 		// them with /_synapse/admin/v1/registration_tokens.
 	default:
 		bad("registration.mode %q: want disabled, token or open (KABAR_REGISTRATION)", c.Registration.Mode)
+	}
+	for i, f := range c.AppServiceConfigFiles {
+		if strings.TrimSpace(f) == "" {
+			bad("app_service_config_files[%d]: empty path", i)
+		}
 	}
 	if c.Registration.MinPasswordLength < 0 {
 		bad("registration.min_password_length must not be negative")

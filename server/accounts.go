@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/kabarchat/kabar/appservice"
 	"github.com/kabarchat/kabar/clientapi"
 	"github.com/kabarchat/kabar/clientapi/authn"
 	"github.com/kabarchat/kabar/configs"
@@ -31,6 +32,11 @@ func newAccounts(cfg *configs.Config, name spec.ServerName, st *store.Store, log
 		TokenStore:           st,
 		Logger:               log,
 	}
+	regs, err := appservice.Load(cfg.AppServiceConfigFiles, name)
+	if err != nil {
+		return nil, fmt.Errorf("app_service_config_files: %w", err)
+	}
+	opts.AppServices = appservice.NewRegistry(regs)
 	if j := cfg.Login.JWT; j.Enabled {
 		jo := &authn.JWTOptions{Secret: []byte(j.Secret), Algorithms: j.Algorithms, Issuer: j.Issuer,
 			Audiences: j.Audiences, SubjectClaim: j.SubjectClaim, AutoCreate: j.AutoCreate}

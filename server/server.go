@@ -13,6 +13,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/kabarchat/kabar/appservice"
 	"github.com/kabarchat/kabar/clientapi"
 	clientsync "github.com/kabarchat/kabar/clientapi/sync"
 	"github.com/kabarchat/kabar/configs"
@@ -38,6 +39,7 @@ type server struct {
 	keys     *e2ee.Service
 	fed      *federationPart
 	media    *media.Repo
+	appsvc   *appservice.Service
 	client   *echo.Echo
 	clientLn net.Listener
 	// Ready is closed once the listeners accept connections (tests wait on it).
@@ -81,12 +83,17 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 	notifier := clientsync.NewNotifier()
 	keysKick := e2ee.NewKick()
 	pushKick := notifications.NewKick()
+	asKick := appservice.NewKick()
+	notifiers := roomNotifiers{notifier, keysKick, pushKick}
+	if len(accounts.AppServiceRegistry().All()) > 0 {
+		notifiers = append(notifiers, asKick) // no doorbell to ring without services
+	}
 	fed, err := newFederation(cfg, serverName, st, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
-	roomSvc, err := newRooms(ctx, cfg, serverName, st, roomNotifiers{notifier, keysKick, pushKick}, fed.sender, log)
+	roomSvc, err := newRooms(ctx, cfg, serverName, st, notifiers, fed.sender, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -118,6 +125,11 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 	}
 	fedMembership := fed.attach(roomSvc, eduSinks{keys: keys, sync: syncP.syncer, presence: pushP.presence, store: st})
 	syncP.backfill.svc = fedMembership
+	appServices, err := newAppServices(ctx, st, roomSvc, accounts, asKick, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	mediaRepo, mediaOpts, err := newMedia(cfg, serverName, st, fed.client, limits.MediaUpload, log)
 	if err != nil {
 		st.Close()
@@ -155,6 +167,7 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		RegisterLimiter:          limits.Registration,
 		VoIP:                     voipOptions(cfg),
 		Admin:                    clientapi.AdminOptions{Store: st, ServerVersion: Version},
+		AppServices:              appServices,
 	})
 	if err != nil {
 		st.Close()
@@ -180,7 +193,7 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		st.Close()
 		return nil, fmt.Errorf("listen on client.listen %s: %w", cfg.Client.Listen, err)
 	}
-	return &server{cfg: cfg, log: log, store: st, rooms: roomSvc, sync: syncP, push: pushP, keys: keys, fed: fed, media: mediaRepo, client: e, clientLn: ln, Ready: make(chan struct{})}, nil
+	return &server{cfg: cfg, log: log, store: st, rooms: roomSvc, sync: syncP, push: pushP, keys: keys, fed: fed, media: mediaRepo, appsvc: appServices, client: e, clientLn: ln, Ready: make(chan struct{})}, nil
 }
 
 // newRooms loads (or creates) the signing key and builds the room service;
@@ -219,6 +232,7 @@ func (s *server) Run(ctx context.Context) error {
 	g.Go(func() error { return s.keys.Run(ctx) })
 	g.Go(func() error { return s.fed.Run(ctx) })
 	g.Go(func() error { return s.media.Run(ctx) })
+	g.Go(func() error { return s.appsvc.Run(ctx) })
 	<-s.rooms.Ready() // no request may reach the room service before it runs
 	g.Go(func() error {
 		s.log.Info("listening for clients", "addr", s.clientLn.Addr().String(), "server_name", s.cfg.ServerName)

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"io"
-	"log/slog"
 	"net/url"
 	"strings"
 	"testing"
@@ -14,7 +12,6 @@ import (
 	"maunium.net/go/mautrix/event"
 	"maunium.net/go/mautrix/id"
 
-	"github.com/kabarchat/kabar/configs"
 	"github.com/kabarchat/kabar/models/store/storetest"
 )
 
@@ -22,32 +19,7 @@ import (
 // survives stop, so a test can restart it on the same database.
 func startStoppable(t *testing.T, dbURL, dataDir string) (*testServer, func()) {
 	t.Helper()
-	cfg := configs.Default()
-	cfg.ServerName, cfg.Client.Listen, cfg.DataDir, cfg.Database.URL = "kabar.test", "127.0.0.1:0", dataDir, dbURL
-	cfg.RateLimits.Enabled = false
-	openRegistration(cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv, err := newServer(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		cancel()
-		t.Fatalf("start server: %v", err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- srv.Run(ctx) }()
-	<-srv.Ready
-	stopped := false
-	stop := func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("server stopped with error: %v", err)
-		}
-	}
-	t.Cleanup(stop)
-	return &testServer{URL: "http://" + srv.ClientAddr(), srv: srv}, stop
+	return startStoppableWith(t, dbURL, dataDir, openRegistration)
 }
 
 // login opens another device of an existing account.

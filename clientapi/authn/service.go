@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kabarchat/kabar/appservice"
 	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
 )
@@ -54,6 +55,9 @@ type Options struct {
 	TokenStore TokenStore
 	// JWT enables org.matrix.login.jwt when not nil.
 	JWT *JWTOptions
+	// AppServices are the registered application services (appservice.go);
+	// nil: none.
+	AppServices *appservice.Registry
 	// TokenCacheSize bounds the access-token cache (default 10000).
 	TokenCacheSize int
 	Logger         *slog.Logger

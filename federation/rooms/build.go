@@ -20,6 +20,9 @@ type Proto struct {
 	Content map[string]any
 	// Redacts is the target of an m.room.redaction.
 	Redacts string
+	// TS, when not 0, is the origin_server_ts instead of now (an
+	// application service's timestamp massaging); ordering is unchanged.
+	TS int64
 }
 
 // signer turns a proto-event into a signed, hashed PDU of our server with

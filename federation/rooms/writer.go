@@ -158,6 +158,9 @@ func (w *writer) add(ctx context.Context, b *batch, p *Proto) (*event.Event, err
 	}
 	state := &authState{ctx: ctx, w: w, b: b}
 	at := placement{Prev: w.extremities, Depth: w.depth + 1, TS: w.svc.opts.Now().UnixMilli(), RoomID: w.room.RoomID}
+	if p.TS > 0 {
+		at.TS = p.TS
+	}
 	if w.rv.EventFormat == 1 {
 		at.RefHashes = map[string][32]byte{}
 		for id, h := range w.refHashes {
