@@ -2,19 +2,16 @@ package notifications
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"os"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
-	"github.com/kabarchat/kabar/federation/keys"
 	"github.com/kabarchat/kabar/federation/rooms"
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
 	"github.com/kabarchat/kabar/models/store/storetest"
+	"github.com/kabarchat/kabar/models/store/storetest/roomtest"
 )
 
 // TestBigRoomCatchUp times the worker catching up on KABAR_BIGROOM joins
@@ -31,10 +28,7 @@ func TestBigRoomCatchUp(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		roomSvc := bigRoomService(t, st)
-		svc, err := New(Options{Store: st, ServerName: "kabar.test", Events: roomSvc.Stream(), Kick: NewKick()})
-		if err != nil {
-			t.Fatal(err)
-		}
+		svc := newWorker(t, st, roomSvc)
 		roomID, err := roomSvc.CreateRoom(ctx, rooms.CreateRequest{Creator: "@alice:kabar.test", Visibility: "public"})
 		if err != nil {
 			t.Fatal(err)
@@ -44,44 +38,48 @@ func TestBigRoomCatchUp(t *testing.T) {
 		if err := svc.catchUp(ctx); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("%d joins: push worker caught up in %v", n, time.Since(start))
+		took := time.Since(start)
+		t.Logf("%d joins: push worker caught up in %v; limit (read the same events in batches, store the position) %v",
+			n, took, scanLimit(t, st, svc.Processed()))
 	})
 }
 
-func bigRoomService(t testing.TB, st *store.Store) *rooms.Service {
+// scanLimit is the catch-up's floor: reading the events up to pos in the
+// worker's batches and storing its position after each, nothing evaluated.
+func scanLimit(t testing.TB, st *store.Store, pos int64) time.Duration {
+	ctx := context.Background()
+	start := time.Now()
+	for from := int64(0); from < pos; {
+		rows, err := st.StreamEventsBetween(ctx, from, pos, batchSize)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rows) == 0 {
+			break
+		}
+		from = rows[len(rows)-1].StreamPos
+		if err := st.SetWorkerPosition(ctx, "scan_limit", from); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return time.Since(start)
+}
+
+// bigRoomService and joinMany are the shared helpers of roomtest, under the
+// names this package's tests use.
+func bigRoomService(t testing.TB, st *store.Store) *rooms.Service { return roomtest.Service(t, st) }
+
+// newWorker is a notification service following roomSvc's stream from
+// its current position (Run not started).
+func newWorker(t testing.TB, st *store.Store, roomSvc *rooms.Service) *Service {
 	t.Helper()
-	key, err := keys.Generate()
+	svc, err := New(Options{Store: st, ServerName: "kabar.test", Events: roomSvc.Stream(), Kick: NewKick()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := rooms.New(context.Background(), rooms.Options{Store: st, ServerName: "kabar.test", Key: key})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { done <- svc.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
 	return svc
 }
 
 func joinMany(t testing.TB, svc *rooms.Service, roomID spec.RoomID, n int) {
-	var wg sync.WaitGroup
-	for g := range 64 {
-		wg.Go(func() {
-			for i := g; i < n; i += 64 {
-				u := spec.UserID(fmt.Sprintf("@u%d:kabar.test", i))
-				_, err := svc.Membership(context.Background(), roomID, u, u, "join", "", nil)
-				for errors.Is(err, rooms.ErrNotRunning) { // Run is starting
-					time.Sleep(time.Millisecond)
-					_, err = svc.Membership(context.Background(), roomID, u, u, "join", "", nil)
-				}
-				if err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
+	roomtest.JoinMany(t, svc, roomID, n)
 }

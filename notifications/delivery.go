@@ -40,15 +40,19 @@ func newDelivery(s *Service) *delivery {
 }
 
 // forPushers expands notifications into jobs for the users' HTTP pushers.
+// Which users have pushers is checked under one lock for the batch (a
+// message in a big room has a notification per member).
 func (s *Service) forPushers(notes []models.Notification) []job {
-	var out []job
+	var withPushers []models.Notification
+	s.mu.Lock()
 	for _, n := range notes {
-		s.mu.Lock()
-		has := s.pushUsers[n.UserID]
-		s.mu.Unlock()
-		if !has {
-			continue
+		if s.pushUsers[n.UserID] {
+			withPushers = append(withPushers, n)
 		}
+	}
+	s.mu.Unlock()
+	var out []job
+	for _, n := range withPushers {
 		pushers, err := s.st.Pushers(context.Background(), n.UserID)
 		if err != nil {
 			s.log.Warn("load pushers", "user", n.UserID, "err", err)

@@ -82,6 +82,7 @@ func assemble(userID string, rows []models.PushRule, defs []models.PushRuleDefau
 func (s *Service) changed(ctx context.Context, userID string) error {
 	s.mu.Lock()
 	delete(s.rules, userID)
+	s.markCustom(userID)
 	s.mu.Unlock()
 	rs, err := s.Rules(ctx, userID)
 	if err != nil {

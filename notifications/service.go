@@ -51,6 +51,12 @@ type Service struct {
 
 	mu    sync.Mutex
 	rules map[string]*push.Ruleset
+	// custom are the users whose rules are not exactly the server
+	// defaults (custom.go), read from the store on first use
+	// (customLoaded) and replaced, never changed in place, when a user
+	// changes a rule.
+	custom       map[string]bool
+	customLoaded bool
 	// processed is the event position up to which notifications are
 	// recorded; done is closed and replaced when it moves.
 	processed int64
@@ -59,6 +65,9 @@ type Service struct {
 	pushUsers map[string]bool
 
 	deliver *delivery
+	// perUser turns off the shared evaluation of default rules: every
+	// user runs their own ruleset. Only tests set it, as the reference.
+	perUser bool
 	// rooms is the worker's room cache (roomcache.go).
 	rooms roomCache
 }

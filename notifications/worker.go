@@ -49,12 +49,25 @@ type roomInfo struct {
 	// names are the joined members' display names, loaded on first use
 	// (names.go).
 	names map[string]string
+	// current is the room's joined members as read at the start of a
+	// batch with many membership events (roomcache.go prefetch), or nil.
+	current map[string]int64
 }
 
 // evaluate runs each recipient's rules over the events: the room's joined
 // local members except the sender, plus a local invitee (push.md
-// "Push Rules": never notify users of their own events).
+// "Push Rules": never notify users of their own events). Users with the
+// server-default rules share one evaluation per event (recipients.go).
 func (s *Service) evaluate(ctx context.Context, rows []models.Event) ([]models.Notification, error) {
+	custom, err := s.customRules(ctx)
+	if err != nil {
+		return nil, err
+	}
+	done, err := s.prefetch(ctx, s.rooms, rows)
+	if err != nil {
+		return nil, err
+	}
+	defer done()
 	var out []models.Notification
 	for _, row := range rows {
 		info, err := s.room(ctx, s.rooms, row)
@@ -65,61 +78,27 @@ func (s *Service) evaluate(ctx context.Context, rows []models.Event) ([]models.N
 		if err != nil {
 			continue // stored events are valid JSON; skip rather than stall
 		}
-		invitee := ""
-		if row.Type == "m.room.member" && row.Membership == "invite" && row.StateKey != nil {
-			invitee = *row.StateKey // even if joined since: the invite is theirs
-		}
-		for u, since := range info.joined {
-			if u == invitee || since > row.StreamPos {
-				continue
-			}
-			if out, err = s.notifyIfMatch(ctx, out, u, row, ev, info); err != nil {
-				return nil, err
-			}
-		}
-		if invitee != "" {
-			if out, err = s.notifyIfMatch(ctx, out, invitee, row, ev, info); err != nil {
-				return nil, err
-			}
+		e := s.newEventEval(row, ev, info, custom)
+		if out, err = e.recipients(ctx, out); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
 }
 
-// notifyIfMatch appends the notification of u for row when u is a local
-// user other than the sender and u's rules say to notify.
-func (s *Service) notifyIfMatch(ctx context.Context, out []models.Notification, u string, row models.Event, ev *push.Event, info *roomInfo) ([]models.Notification, error) {
-	if u == row.Sender || !s.local(u) {
-		return out, nil
-	}
-	n, ok, err := s.evaluateFor(ctx, u, row, ev, info)
-	if err != nil || !ok {
-		return out, err
-	}
-	return append(out, n), nil
-}
-
-func (s *Service) evaluateFor(ctx context.Context, userID string, row models.Event, ev *push.Event, info *roomInfo) (models.Notification, bool, error) {
+// evaluateFor runs userID's own ruleset (a user with custom rules).
+func (s *Service) evaluateFor(ctx context.Context, userID string, e *eventEval) (push.Actions, error) {
 	rs, err := s.Rules(ctx, userID)
 	if err != nil {
-		return models.Notification{}, false, err
+		return push.Actions{}, err
 	}
-	pc := push.Context{
-		UserID: userID, MemberCount: int64(len(info.joined)),
-		SenderPower: info.power.user(row.Sender), NotificationLevel: info.power.notification,
-	}
+	pc := e.pc
+	pc.UserID = userID
 	if usesDisplayName(rs) {
-		pc.DisplayName = s.memberName(ctx, info, row.RoomID, userID)
+		pc.DisplayName = s.memberName(ctx, e.info, e.row.RoomID, userID)
 	}
-	_, act := s.eval.Evaluate(rs, ev, pc)
-	if !act.Notify {
-		return models.Notification{}, false, nil
-	}
-	actions, _ := json.Marshal(ruleActions(act))
-	return models.Notification{
-		UserID: userID, RoomID: row.RoomID, StreamPos: row.StreamPos, EventID: row.EventID,
-		ThreadID: threadOf(ev), Highlight: act.Highlight, Actions: string(actions), TS: row.OriginServerTS,
-	}, true, nil
+	_, act := s.eval.Evaluate(rs, e.ev, pc)
+	return act, nil
 }
 
 // ruleActions rebuilds the actions array stored with a notification.
