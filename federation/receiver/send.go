@@ -11,6 +11,7 @@ import (
 	"github.com/kabarchat/kabar/echoserver"
 	"github.com/kabarchat/kabar/federation/event"
 	"github.com/kabarchat/kabar/federation/membership"
+	"github.com/kabarchat/kabar/federation/rooms"
 	"github.com/kabarchat/kabar/federation/xmatrix"
 	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
@@ -58,17 +59,34 @@ func (r *Receiver) send(c echo.Context) error {
 		return spec.TooLarge("at most %d PDUs and %d EDUs per transaction", maxTxnPDUs, maxTxnEDUs)
 	}
 	results := map[string]pduResult{}
-	for _, raw := range txn.PDUs {
-		id, err := r.receivePDU(ctx, origin, raw)
-		if id == "" {
-			continue // unparseable: no ID to report it under
-		}
+	set := func(id string, err error) {
 		results[id] = pduResult{}
 		if err != nil {
 			r.log.Info("inbound PDU refused", "origin", origin, "event", id, "err", err)
 			results[id] = pduResult{Error: publicReason(err)}
 		}
 	}
+	seen := txnRooms{}
+	var checked []*event.Event
+	for _, raw := range txn.PDUs {
+		ev, id, err := r.checkTxnPDU(ctx, origin, raw, seen)
+		switch {
+		case id == "":
+			continue // unparseable: no ID to report it under
+		case err != nil:
+			set(id, err)
+			continue
+		}
+		checked = append(checked, ev)
+		if isACL(ev) {
+			// The PDUs after it are checked against the new ACL: accept
+			// what came before first.
+			r.acceptPDUs(ctx, origin, checked, set)
+			checked = checked[:0]
+			seen[ev.RoomID()].aclSet = false
+		}
+	}
+	r.acceptPDUs(ctx, origin, checked, set)
 	r.receiveEDUs(ctx, origin, txn.EDUs)
 	body, err := json.Marshal(map[string]any{"pdus": results})
 	if err != nil {
@@ -82,36 +100,93 @@ func (r *Receiver) send(c echo.Context) error {
 	return c.JSONBlob(http.StatusOK, body)
 }
 
-// receivePDU checks one PDU and hands it to its room. It returns the event
-// ID (empty if the PDU could not be read at all).
-func (r *Receiver) receivePDU(ctx context.Context, origin spec.ServerName, raw json.RawMessage) (string, error) {
+// txnRooms remembers, across the PDUs of one transaction, what each room
+// answered: its version (which never changes) and whether its server ACL
+// lets the origin in (until a PDU of the transaction changes the ACL). A
+// transaction's PDUs are mostly of one room; without it each PDU read the
+// room and its ACL again.
+type txnRooms map[string]*txnRoom
+
+type txnRoom struct {
+	rv     *event.RoomVersion
+	err    error // the room's version could not be read (unknown room)
+	acl    error // the ACL check's outcome, valid when aclSet
+	aclSet bool
+}
+
+// room returns the cached entry of roomID, reading the version once.
+func (t txnRooms) room(ctx context.Context, r *Receiver, roomID string) *txnRoom {
+	if e, ok := t[roomID]; ok {
+		return e
+	}
+	e := &txnRoom{}
+	e.rv, e.err = r.roomVersion(ctx, spec.RoomID(roomID))
+	t[roomID] = e
+	return e
+}
+
+// checkACL is Receiver.checkACL, once per room and transaction.
+func (e *txnRoom) checkACL(ctx context.Context, r *Receiver, roomID string, origin spec.ServerName) error {
+	if !e.aclSet {
+		e.acl, e.aclSet = r.checkACL(ctx, roomID, origin), true
+	}
+	return e.acl
+}
+
+// checkTxnPDU runs the checks on one PDU that come before its room's:
+// format, server ACL, signatures and content hash. It returns the event ID
+// (empty if the PDU could not be read at all).
+func (r *Receiver) checkTxnPDU(ctx context.Context, origin spec.ServerName, raw json.RawMessage, seen txnRooms) (*event.Event, string, error) {
 	var head struct {
 		RoomID string `json:"room_id"`
 	}
 	if err := json.Unmarshal(raw, &head); err != nil || head.RoomID == "" {
-		return "", spec.BadJSON("PDU without room_id")
+		return nil, "", spec.BadJSON("PDU without room_id")
 	}
-	rv, err := r.roomVersion(ctx, spec.RoomID(head.RoomID))
-	if err != nil {
+	room := seen.room(ctx, r, head.RoomID)
+	if room.err != nil {
 		// A room we do not know: the PDU still gets a result (server-server
 		// -api "Transactions": every PDU of the transaction is answered).
-		return guessEventID(raw), err
+		return nil, guessEventID(raw), room.err
 	}
-	parsed, err := event.Parse(rv, raw)
+	parsed, err := event.Parse(room.rv, raw)
 	if err != nil {
-		return "", err
+		return nil, "", err
 	}
-	if err := r.checkACL(ctx, head.RoomID, origin); err != nil {
-		return parsed.EventID(), err
+	if err := room.checkACL(ctx, r, head.RoomID, origin); err != nil {
+		return nil, parsed.EventID(), err
 	}
 	ev, err := membership.VerifyParsed(ctx, r.opts.Ring, parsed)
 	if err != nil {
-		return parsed.EventID(), err
+		return nil, parsed.EventID(), err
 	}
-	if err := r.acceptWithGaps(ctx, origin, ev); err != nil {
-		return ev.EventID(), roomErr(err)
+	return ev, ev.EventID(), nil
+}
+
+// acceptPDUs hands checked PDUs to their rooms all at once, so a room's
+// actor checks them in order and commits them together (rooms
+// AcceptRemoteAll); a PDU whose prev events are missing is then accepted
+// alone, after filling the gap (acceptWithGaps).
+func (r *Receiver) acceptPDUs(ctx context.Context, origin spec.ServerName, evs []*event.Event, set func(string, error)) {
+	if len(evs) == 0 {
+		return
 	}
-	return ev.EventID(), nil
+	errs := r.opts.Rooms.AcceptRemoteAll(ctx, evs)
+	for i, ev := range evs {
+		err := errs[i]
+		if errors.Is(err, rooms.ErrMissingPrevEvents) {
+			err = r.acceptWithGaps(ctx, origin, ev)
+		}
+		if err != nil {
+			err = roomErr(err)
+		}
+		set(ev.EventID(), err)
+	}
+}
+
+// isACL reports an m.room.server_acl state event.
+func isACL(ev *event.Event) bool {
+	return ev.Type() == "m.room.server_acl" && ev.StateKey() != nil && *ev.StateKey() == ""
 }
 
 // publicReason is the error text a remote server sees for a refused PDU.

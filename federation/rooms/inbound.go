@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/kabarchat/kabar/federation/event"
 	"github.com/kabarchat/kabar/federation/eventauth"
@@ -72,26 +73,44 @@ func (s *Service) accept(ctx context.Context, req *request) (Accepted, error) {
 	return Accepted{EventID: res.EventID, SoftFailed: res.softFailed, StreamPos: res.StreamPos}, nil
 }
 
-// processSplit commits local requests before and after a remote event
-// separately: a remote event commits alone, with its own state snapshots.
+// processSplit commits local requests before and after a run of remote
+// events separately; the run's events are checked one by one and committed
+// in groups where they can be (inbound_group.go).
 func (a *actor) processSplit(ctx context.Context, reqs []*request) bool {
-	for i, req := range reqs {
-		if req.remote == nil {
-			continue
-		}
-		if i > 0 {
-			a.process(ctx, reqs[:i])
-		}
-		req.done <- a.processRemote(ctx, req)
-		if i+1 < len(reqs) {
-			a.process(ctx, reqs[i+1:])
-		}
-		return true
+	i := slices.IndexFunc(reqs, func(r *request) bool { return r.remote != nil })
+	if i < 0 {
+		return false
 	}
-	return false
+	if i > 0 {
+		a.process(ctx, reqs[:i])
+	}
+	j := i
+	for j < len(reqs) && reqs[j].remote != nil {
+		j++
+	}
+	g := &group{}
+	g.preloadRun(ctx, a.svc.st, reqs[i:j])
+	for _, req := range reqs[i:j] {
+		if res := a.processRemote(ctx, req, g); res != nil {
+			req.done <- res
+		}
+	}
+	a.flush(ctx, g)
+	if j < len(reqs) {
+		a.process(ctx, reqs[j:])
+	}
+	return true
 }
 
-func (a *actor) processRemote(ctx context.Context, req *request) *result {
+// processRemote accepts one remote event. It returns nil when the event
+// joined the group g; its result is sent when the group commits.
+func (a *actor) processRemote(ctx context.Context, req *request, g *group) *result {
+	if req.onState != nil || g.has(req.remote.EventID()) {
+		a.flush(ctx, g)
+	}
+	if req.onState != nil {
+		g.markSeen(req.remote.EventID()) // it may be stored below
+	}
 	if a.w == nil {
 		a.w = &writer{svc: a.svc}
 		if err := a.w.load(ctx, a.roomID); err != nil {
@@ -100,53 +119,77 @@ func (a *actor) processRemote(ctx context.Context, req *request) *result {
 		}
 	}
 	var res *result
+	keep := false
 	if req.onState != nil {
 		res = a.acceptOnState(ctx, req.remote, req.onState)
 	} else {
-		res = a.acceptRemote(ctx, req.remote, req.forward)
+		res, keep = a.acceptRemote(ctx, req, g)
 	}
-	// The writer's view (extremities, reference hashes, joined members) is
-	// reloaded from the database after a remote event.
-	a.w = nil
+	// The writer's view (extremities, reference hashes, joined members,
+	// parsed state events) stays when the event left it exact (advance);
+	// otherwise it is reloaded from the database. Keeping it spares the
+	// PDUs of a transaction the room's reload and the state events' reads.
+	if !keep {
+		a.flush(ctx, g)
+		a.w = nil
+	}
 	return res
 }
 
-func (a *actor) acceptRemote(ctx context.Context, ev *event.Event, forward bool) *result {
-	w := a.w
+// acceptRemote runs steps 4-6 on a remote event. keep reports that the
+// writer's view is still exact afterwards: nothing was written, the event
+// was stored rejected, or it was committed or staged on top of the view. A
+// nil result means the event joined g.
+func (a *actor) acceptRemote(ctx context.Context, req *request, g *group) (res *result, keep bool) {
+	w, ev := a.w, req.remote
 	if ev.RoomID() != w.room.RoomID || ev.Version() != w.rv {
-		return &result{err: spec.BadJSON("event %s is not for room %s of version %s", ev.EventID(), w.room.RoomID, w.rv.ID)}
+		return &result{err: spec.BadJSON("event %s is not for room %s of version %s", ev.EventID(), w.room.RoomID, w.rv.ID)}, true
 	}
-	if row, err := w.svc.st.EventByID(ctx, ev.EventID()); err == nil {
+	in := &inbound{w: w, ctx: ctx, ev: ev, forward: req.forward}
+	// One read for the event itself, its auth events, its prev events and
+	// (rooms/v12) the create event, instead of one each.
+	if err := in.preload(g); err != nil {
+		return &result{err: err}, false
+	}
+	if row, ok := in.known[ev.EventID()]; ok {
 		if row.Rejected {
-			return &result{err: fmt.Errorf("%w: rejected before", ErrRejected)}
+			return &result{err: fmt.Errorf("%w: rejected before", ErrRejected)}, true
 		}
-		return &result{EventID: row.EventID, StreamPos: row.StreamPos, softFailed: row.SoftFailed}
-	} else if !errors.Is(err, store.ErrNotFound) {
-		return &result{err: err}
+		return &result{EventID: row.EventID, StreamPos: row.StreamPos, softFailed: row.SoftFailed}, true
 	}
-	in := &inbound{w: w, ctx: ctx, ev: ev, forward: forward}
 	if err := in.checkAuthEvents(); err != nil {
 		if errors.Is(err, ErrRejected) && !errors.Is(err, errUnknownAuth) {
-			return &result{err: in.reject(err)}
+			err = in.reject(err)
+			return &result{err: err}, errors.Is(err, ErrRejected)
 		}
-		return &result{err: err}
+		return &result{err: err}, errors.Is(err, ErrRejected)
 	}
 	if err := in.stateBefore(); err != nil {
-		return &result{err: err}
+		return &result{err: err}, errors.Is(err, ErrMissingPrevEvents)
 	}
 	if err := eventauth.Check(ev, in.before); err != nil {
 		if in.before.err != nil {
-			return &result{err: in.before.err}
+			return &result{err: in.before.err}, false
 		}
-		return &result{err: in.reject(fmt.Errorf("%w: against the state before it: %v", ErrRejected, err))}
+		err = in.reject(fmt.Errorf("%w: against the state before it: %v", ErrRejected, err))
+		return &result{err: err}, errors.Is(err, ErrRejected)
 	}
 	// Step 6: soft failure against the current state.
 	current := &authState{ctx: ctx, w: w}
 	softFailed := eventauth.Check(ev, current) != nil
 	if current.err != nil {
-		return &result{err: current.err}
+		return &result{err: current.err}, false
 	}
-	return in.finish(softFailed)
+	if in.stageable(softFailed) {
+		g.stage(in, req, softFailed)
+		return nil, true
+	}
+	// Committed alone, after the group it may build on.
+	if err := a.flush(ctx, g); err != nil {
+		return &result{err: err}, false
+	}
+	res = in.finish(softFailed)
+	return res, res.err == nil && in.advanced
 }
 
 // inbound is the work on one remote event.
@@ -165,13 +208,85 @@ type inbound struct {
 	// queued for in its commit (outbox.go).
 	forward bool
 	dests   []spec.ServerName
+	// known holds the rows preload read, by event ID (nil: read on demand,
+	// as the supplied-state path does).
+	known map[string]models.Event
+	// advanced: the commit moved the writer's view past the event;
+	// memberChanges counts the m.room.member keys it changed in the
+	// current state.
+	advanced      bool
+	memberChanges int
+}
+
+// preload reads the event's own row (if stored before), its auth and prev
+// events and the implied create event in one query; events of the group g
+// not committed yet are taken from it.
+func (in *inbound) preload(g *group) error {
+	ids := neededIDs(in.ev, in.w.room.RoomID)
+	self := in.ev.EventID()
+	if known, ok := g.preloaded(ids, self); ok {
+		in.known = known
+		return nil
+	}
+	g.markSeen(self)
+	rows, err := in.w.svc.st.EventsByID(in.ctx, ids)
+	if err != nil {
+		return err
+	}
+	in.known = make(map[string]models.Event, len(rows))
+	for _, r := range rows {
+		in.known[r.EventID] = r
+	}
+	for _, id := range ids {
+		if r, ok := g.row(id); ok {
+			in.known[id] = r
+		}
+	}
+	return nil
+}
+
+// neededIDs lists, sorted and each once, the events the checks of ev read:
+// itself, its auth and prev events, and the implied create event.
+func neededIDs(ev *event.Event, roomID string) []string {
+	ids := []string{ev.EventID()}
+	ids = append(ids, ev.AuthEventIDs()...)
+	ids = append(ids, ev.PrevEventIDs()...)
+	if id := createEventID(ev.Version(), roomID); id != "" {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return slices.Compact(ids)
+}
+
+// rows returns the stored rows of ids (the ones found, in the order of ids,
+// each once), from what preload read or else from the database.
+func (in *inbound) rows(ids []string) ([]models.Event, error) {
+	if in.known == nil {
+		return in.w.svc.st.EventsByID(in.ctx, ids)
+	}
+	out := make([]models.Event, 0, len(ids))
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if r, ok := in.known[id]; ok && !seen[id] {
+			seen[id] = true
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// parseStored parses a stored event as it was received (auth checks use the
+// event's own content, redacted or not), through the service's parse cache.
+func (in *inbound) parseStored(row models.Event) (*event.Event, error) {
+	row.RedactedBy = ""
+	return in.w.svc.parsed.serve(in.w.rv, row)
 }
 
 // checkAuthEvents is step 4: every auth event known, not rejected, of this
 // room, the right selection, and the event allowed by them.
 func (in *inbound) checkAuthEvents() error {
 	ids := in.ev.AuthEventIDs()
-	rows, err := in.w.svc.st.EventsByID(in.ctx, ids)
+	rows, err := in.rows(ids)
 	if err != nil {
 		return err
 	}
@@ -182,11 +297,14 @@ func (in *inbound) checkAuthEvents() error {
 	var create *event.Event
 	if id := createEventID(in.w.rv, in.w.room.RoomID); id != "" {
 		// rooms/v12: the create event is implied by the room ID, not listed.
-		c, err := in.w.svc.st.EventByID(in.ctx, id)
+		c, err := in.rows([]string{id})
+		if err == nil && len(c) == 0 {
+			err = store.ErrNotFound
+		}
 		if err != nil {
 			return fmt.Errorf("create event of %s: %w", in.w.room.RoomID, err)
 		}
-		if create, err = event.Parse(in.w.rv, []byte(c.JSON)); err != nil {
+		if create, err = in.parseStored(c[0]); err != nil {
 			return fmt.Errorf("stored create event: %w", err)
 		}
 	}
@@ -194,7 +312,7 @@ func (in *inbound) checkAuthEvents() error {
 		if r.Rejected || r.RoomID != in.w.room.RoomID {
 			return fmt.Errorf("%w: auth event %s is rejected or from another room", ErrRejected, r.EventID)
 		}
-		p, err := event.Parse(in.w.rv, []byte(r.JSON))
+		p, err := in.parseStored(r)
 		if err != nil {
 			return fmt.Errorf("stored auth event %s: %w", r.EventID, err)
 		}
@@ -217,7 +335,7 @@ func (in *inbound) checkAuthEvents() error {
 // when they differ (server-server-api "Room State Resolution").
 func (in *inbound) stateBefore() error {
 	ids := in.ev.PrevEventIDs()
-	rows, err := in.w.svc.st.EventsByID(in.ctx, ids)
+	rows, err := in.rows(ids)
 	if err != nil {
 		return err
 	}

@@ -175,7 +175,50 @@ func (in *inbound) commit(softFailed bool) (int64, error) {
 		return 0, fmt.Errorf("persist remote event %s: %w", ev.EventID(), err)
 	}
 	res.Done()
+	in.advanced = in.advance(wr, &row, softFailed)
 	return res.Last, nil
+}
+
+// advance moves the writer's view past the committed event, as a reload
+// from the database would see it, and reports whether it could: a
+// soft-failed event changes neither the current state nor the extremities;
+// an event on top of every extremity becomes the only one. An event that
+// leaves a fork (other extremities stay) gets the view reloaded instead.
+func (in *inbound) advance(wr *store.RoomWrite, row *models.Event, softFailed bool) bool {
+	w, ev := in.w, in.ev
+	if ev.IsState() && w.stateEvents != nil {
+		if len(w.stateEvents) > 1024 {
+			clear(w.stateEvents)
+		}
+		w.stateEvents[row.EventNID] = ev
+	}
+	if softFailed {
+		return true
+	}
+	if len(wr.ExtremitiesRemoved) != len(w.extremities) {
+		return false
+	}
+	if w.rv.EventFormat == 1 {
+		h, err := ev.ReferenceHash()
+		if err != nil {
+			return false
+		}
+		w.refHashes = map[string][32]byte{ev.EventID(): h}
+	}
+	if wr.SnapshotNID != 0 {
+		w.room.SnapshotNID = wr.SnapshotNID
+	}
+	w.extremities, w.depth = []string{ev.EventID()}, ev.Depth()
+	isMember := ev.Type() == "m.room.member" && ev.StateKey() != nil
+	switch {
+	case w.joined == nil:
+	case in.memberChanges == 0:
+	case in.memberChanges == 1 && isMember:
+		w.setJoined(*ev.StateKey(), row.Membership == "join")
+	default: // the state before it differed from the current state: reload
+		w.joined, w.servers, w.joinedList = nil, nil, nil
+	}
+	return true
 }
 
 func cloneState(m map[store.StateKey]int64) map[store.StateKey]int64 {
@@ -230,6 +273,9 @@ func (in *inbound) write(tx *store.Store, wr *store.RoomWrite, row *models.Event
 		}
 		var removed []store.StateKey
 		for _, c := range changes {
+			if c.Type == "m.room.member" {
+				in.memberChanges++
+			}
 			if c.EventNID == 0 {
 				removed = append(removed, c.StateKey)
 			}
@@ -278,14 +324,31 @@ func (in *inbound) currentRows(tx *store.Store, changes []store.StateEntry, self
 	return out, nil
 }
 
-// notify wakes the room's joined users and the target of a membership event.
+// notify wakes the room's joined users and the target of a membership
+// event. The members come from the writer's view when it was moved past the
+// event (advance), without a read per event.
 func (in *inbound) notify(pos int64) {
-	users, err := in.w.svc.st.MembersWith(in.ctx, in.w.room.RoomID, "join")
+	var users []string
+	var err error
+	if in.advanced {
+		if err = in.w.loadJoined(in.ctx); err == nil {
+			users = in.w.joinedList
+			if users == nil {
+				users = make([]string, 0, len(in.w.joined))
+				for u := range in.w.joined {
+					users = append(users, u)
+				}
+				in.w.joinedList = users
+			}
+		}
+	} else {
+		users, err = in.w.svc.st.MembersWith(in.ctx, in.w.room.RoomID, "join")
+	}
 	if err != nil {
 		in.w.svc.log.Warn("members to notify", "room", in.w.room.RoomID, "err", err)
 	}
 	if in.ev.Type() == "m.room.member" && in.ev.StateKey() != nil && !slices.Contains(users, *in.ev.StateKey()) {
-		users = append(users, *in.ev.StateKey())
+		users = append(slices.Clip(users), *in.ev.StateKey())
 	}
 	in.w.svc.opts.Notifier.Notify(pos, users)
 }

@@ -158,23 +158,10 @@ func (s *Service) Ready() <-chan struct{} { return s.ready }
 // submit hands a request to the room's actor, starting it if needed, and
 // waits for the outcome.
 func (s *Service) submit(ctx context.Context, roomID string, req *request) (*result, error) {
-	s.mu.Lock()
-	if s.runCtx == nil {
-		s.mu.Unlock()
-		return nil, ErrNotRunning
-	}
-	a := s.actors[roomID]
-	if a == nil {
-		a = &actor{svc: s, roomID: roomID, reqs: make(chan *request, s.opts.MaxBatch)}
-		s.actors[roomID] = a
-		runCtx := s.runCtx
-		s.actorWG.Go(func() { a.run(runCtx) })
-	}
-	a.pending++
-	s.mu.Unlock()
-
 	req.done = make(chan *result, 1)
-	a.reqs <- req
+	if err := s.enqueue(roomID, req); err != nil {
+		return nil, err
+	}
 	select {
 	case res := <-req.done:
 		return res, res.err
