@@ -36,7 +36,7 @@ func (s *Service) newEventEval(row models.Event, ev *push.Event, info *roomInfo,
 		s: s, row: row, ev: ev, info: info, custom: custom, thread: threadOf(ev),
 		pc: push.Context{
 			MemberCount: int64(len(info.joined)),
-			SenderPower: info.power.user(row.Sender), NotificationLevel: info.power.notification,
+			SenderPower: info.power.UserLevel(row.Sender), NotificationLevel: info.power.NotificationLevel,
 		},
 	}
 	if row.Type == "m.room.member" && row.Membership == "invite" && row.StateKey != nil {

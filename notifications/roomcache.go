@@ -130,21 +130,3 @@ func (s *Service) prefetch(ctx context.Context, cache roomCache, rows []models.E
 	}
 	return done, nil
 }
-
-// refreshPower re-reads the room's current power levels.
-func (s *Service) refreshPower(ctx context.Context, info *roomInfo, roomID string) error {
-	cs, err := s.st.CurrentStateRow(ctx, roomID, "m.room.power_levels", "")
-	if errors.Is(err, store.ErrNotFound) {
-		info.power = powerLevels{}
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	row, err := s.st.EventByID(ctx, cs.EventID)
-	if err != nil {
-		return fmt.Errorf("load power levels of %s: %w", roomID, err)
-	}
-	info.power = parsePowerLevels(row.JSON)
-	return nil
-}

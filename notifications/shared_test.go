@@ -32,7 +32,7 @@ func TestSharedDefaultsMatchPerUser(t *testing.T) {
 		ref := newWorker(t, st, roomSvc)
 		ref.perUser = true
 		const (
-			alice = "@alice:kabar.test" // creator, power 100
+			alice = "@alice:kabar.test" // creator (v12: infinite power)
 			bob   = "@bob:kabar.test"   // defaults
 			carol = "@carol:kabar.test" // override rule on member events
 			dave  = "@dave:kabar.test"  // .m.rule.member_event changed to notify
@@ -140,7 +140,10 @@ func TestSharedDefaultsMatchPerUser(t *testing.T) {
 		if !highlighted(notes, bob) || highlighted(notes, carol) {
 			t.Errorf("mention: %v, want bob alone highlighted", noteKeys(notes))
 		}
-		step("room mention", send(map[string]any{"msgtype": "m.text", "body": "all", "m.mentions": map[string]any{"room": true}}, "m.room.message"))
+		notes = step("room mention", send(map[string]any{"msgtype": "m.text", "body": "all", "m.mentions": map[string]any{"room": true}}, "m.room.message"))
+		if len(notes) != 6 || !highlighted(notes, bob) || !highlighted(notes, frank) {
+			t.Errorf("room mention: %v, want all six members highlighted (the creator's infinite power)", noteKeys(notes))
+		}
 		notes = step("notice mentioning bob", send(map[string]any{"msgtype": "m.notice", "body": "bot", "m.mentions": map[string]any{"user_ids": []any{bob}}}, "m.room.message"))
 		if len(notes) != 0 {
 			t.Errorf("notice: %v, want none (suppress_notices)", noteKeys(notes))
@@ -189,8 +192,8 @@ func TestSharedDefaultsMatchPerUser(t *testing.T) {
 		step("after leave", send(map[string]any{"msgtype": "m.text", "body": "bye bob"}, "m.room.message"))
 
 		// What the worker recorded (the shared evaluation) counts the same.
-		if counts[carol][0] < 10 || counts[bob][1] != 1 || counts[erin][1] != 1 {
-			t.Errorf("reference counts %v: expected carol notified of member events, one highlight each for bob and erin", counts)
+		if counts[carol][0] < 10 || counts[bob][1] != 2 || counts[erin][1] != 2 || counts[dave][1] != 1 {
+			t.Errorf("reference counts %v: expected carol notified of member events, two highlights each for bob and erin (their own and @room), one for dave (@room)", counts)
 		}
 		for _, u := range []string{alice, bob, carol, dave, erin, frank, gina} {
 			want := counts[u]

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kabarchat/kabar/federation/event"
+	"github.com/kabarchat/kabar/federation/eventauth"
 	"github.com/kabarchat/kabar/models"
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/push"
@@ -45,7 +47,11 @@ type roomInfo struct {
 	// joined is each joined member's join position: events before it are
 	// not theirs.
 	joined map[string]int64
-	power  powerLevels
+	// power are the levels in force; version and create (nil if the
+	// room is unknown here) are kept for reloading them (power.go).
+	power   *eventauth.PowerLevels
+	version *event.RoomVersion
+	create  eventauth.Event
 	// names are the joined members' display names, loaded on first use
 	// (names.go).
 	names map[string]string
@@ -144,15 +150,9 @@ func (s *Service) loadRoom(ctx context.Context, roomID string) (*roomInfo, error
 		return nil, err
 	}
 	info := &roomInfo{joined: joined}
-	cs, err := s.st.CurrentStateRow(ctx, roomID, "m.room.power_levels", "")
-	if err != nil {
-		return info, nil // no power levels: everyone at 0 (eventauth defaults)
-	}
-	row, err := s.st.EventByID(ctx, cs.EventID)
-	if err != nil {
+	if err := s.loadPower(ctx, info, roomID); err != nil {
 		return nil, fmt.Errorf("load power levels of %s: %w", roomID, err)
 	}
-	info.power = parsePowerLevels(row.JSON)
 	return info, nil
 }
 
@@ -173,42 +173,4 @@ func (s *Service) displayName(ctx context.Context, roomID, userID string) string
 	}
 	json.Unmarshal([]byte(row.JSON), &ev)
 	return strings.TrimSpace(ev.Content.Displayname)
-}
-
-// powerLevels is the part of m.room.power_levels the conditions read.
-type powerLevels struct {
-	Users         map[string]json.Number `json:"users"`
-	UsersDefault  json.Number            `json:"users_default"`
-	Notifications map[string]json.Number `json:"notifications"`
-}
-
-func parsePowerLevels(eventJSON string) powerLevels {
-	var ev struct {
-		Content powerLevels `json:"content"`
-	}
-	json.Unmarshal([]byte(eventJSON), &ev)
-	return ev.Content
-}
-
-func num(n json.Number, def int64) int64 {
-	if v, err := n.Int64(); err == nil {
-		return v
-	}
-	return def
-}
-
-func (p powerLevels) user(u string) int64 {
-	if v, ok := p.Users[u]; ok {
-		return num(v, 0)
-	}
-	return num(p.UsersDefault, 0)
-}
-
-// notification is the level for a notification key; "room" defaults to 50
-// (m.room.power_levels schema).
-func (p powerLevels) notification(key string) int64 {
-	if v, ok := p.Notifications[key]; ok {
-		return num(v, 50)
-	}
-	return 50
 }

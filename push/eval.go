@@ -70,8 +70,10 @@ type Context struct {
 	// DisplayName is the user's display name in the room ("" if none).
 	DisplayName string
 	MemberCount int64
-	// SenderPower is the sender's power level; NotificationLevel returns
-	// the level needed for a notification key (power_levels.notifications).
+	// SenderPower is the sender's power level as the auth rules compute it
+	// (a room creator's is above every level from room version 12:
+	// math.MaxInt64, eventauth.CreatorLevel); NotificationLevel returns the
+	// level needed for a notification key (power_levels.notifications).
 	SenderPower       int64
 	NotificationLevel func(key string) int64
 }

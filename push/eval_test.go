@@ -2,6 +2,7 @@ package push
 
 import (
 	"encoding/json"
+	"math"
 	"testing"
 )
 
@@ -44,6 +45,7 @@ func TestEvaluateDefaults(t *testing.T) {
 		{"user mention", `{"type":"m.room.message","sender":"@b:x","content":{"body":"a","m.mentions":{"user_ids":["@a:x"]}}}`, 5, 0, ".m.rule.is_user_mention", true, true},
 		{"other mention", `{"type":"m.room.message","sender":"@b:x","content":{"body":"a","m.mentions":{"user_ids":["@c:x"]}}}`, 5, 0, ".m.rule.message", true, false},
 		{"room mention allowed", `{"type":"m.room.message","sender":"@b:x","content":{"body":"a","m.mentions":{"room":true}}}`, 5, 50, ".m.rule.is_room_mention", true, true},
+		{"room mention by a v12 creator", `{"type":"m.room.message","sender":"@b:x","content":{"body":"a","m.mentions":{"room":true}}}`, 5, math.MaxInt64, ".m.rule.is_room_mention", true, true},
 		{"room mention no power", `{"type":"m.room.message","sender":"@b:x","content":{"body":"a","m.mentions":{"room":true}}}`, 5, 0, ".m.rule.message", true, false},
 		{"room mention string", `{"type":"m.room.message","sender":"@b:x","content":{"body":"a","m.mentions":{"room":"true"}}}`, 5, 50, ".m.rule.message", true, false},
 		{"invite for me", `{"type":"m.room.member","sender":"@b:x","state_key":"@a:x","content":{"membership":"invite"}}`, 5, 0, ".m.rule.invite_for_me", true, false},
