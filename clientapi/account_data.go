@@ -34,17 +34,12 @@ func accountDataTarget(c echo.Context, perRoom bool) (user, room, typ string, er
 	if string(id) != session(c).UserID {
 		return "", "", "", spec.Forbidden("you can only access your own account data")
 	}
-	if typ, err = pathParam(c, "type"); err != nil {
-		return "", "", "", err
-	}
+	typ = c.Param("type")
 	if typ == "" || len(typ) > 255 {
 		return "", "", "", spec.InvalidParam("account data type must be 1 to 255 bytes")
 	}
 	if perRoom {
-		raw, err := pathParam(c, "roomId")
-		if err != nil {
-			return "", "", "", err
-		}
+		raw := c.Param("roomId")
 		rid, err := spec.ParseRoomID(raw)
 		if err != nil {
 			return "", "", "", spec.InvalidParam("invalid room ID %q", raw)

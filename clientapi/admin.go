@@ -38,12 +38,12 @@ func (a *API) registerAdmin(e *echo.Echo) {
 		return
 	}
 	for _, p := range []string{"/_matrix/client/v3", "/_matrix/client/r0"} {
-		e.GET(p+"/admin/whois/:userId", a.whois(false), a.requireAuth)
+		e.GET(p+"/admin/whois/:userId", a.whois(false), unescaped(a.requireAuth)...)
 	}
 	// Middleware per route, not per group: a group with middleware catches
 	// every method under its prefix, turning 405s (and other handlers'
 	// routes below the prefix) into 403s.
-	v1 := &adminGroup{e: e, prefix: "/_synapse/admin/v1", mw: []echo.MiddlewareFunc{a.requireAuth, a.requireAdmin}}
+	v1 := &adminGroup{e: e, prefix: "/_synapse/admin/v1", mw: unescaped(a.requireAuth, a.requireAdmin)}
 	v2 := &adminGroup{e: e, prefix: "/_synapse/admin/v2", mw: v1.mw}
 	v1.GET("/server_version", a.adminServerVersion)
 	v1.GET("/whois/:userId", a.whois(true))

@@ -92,10 +92,7 @@ func roomMatches(r adminRoomJSON, term string) bool {
 
 // GET /_synapse/admin/v1/rooms/{roomId}
 func (a *API) adminGetRoom(c echo.Context) error {
-	raw, err := pathParam(c, "roomId")
-	if err != nil {
-		return err
-	}
+	raw := c.Param("roomId")
 	id, err := spec.ParseRoomID(raw)
 	if err != nil {
 		return spec.InvalidParam("invalid room ID %q", raw)

@@ -46,12 +46,12 @@ func (a *API) registerAppServices(e *echo.Echo) {
 	if a.opts.AppServices == nil {
 		return
 	}
-	e.POST("/_matrix/client/v1/appservice/:appserviceId/ping", a.appServicePing, a.requireAuth)
+	e.POST("/_matrix/client/v1/appservice/:appserviceId/ping", a.appServicePing, unescaped(a.requireAuth)...)
 	for _, v := range []string{"v3", "r0"} {
 		if a.opts.Rooms == nil {
 			break
 		}
-		e.PUT("/_matrix/client/"+v+"/directory/list/appservice/:networkId/:roomId", a.appServiceDirectory, a.requireAuth)
+		e.PUT("/_matrix/client/"+v+"/directory/list/appservice/:networkId/:roomId", a.appServiceDirectory, unescaped(a.requireAuth)...)
 	}
 }
 
@@ -192,10 +192,7 @@ func authType(auth json.RawMessage) string {
 // client-server side): only the service itself may ask.
 func (a *API) appServicePing(c echo.Context) error {
 	reg := appServiceOf(c)
-	id, err := pathParam(c, "appserviceId")
-	if err != nil {
-		return err
-	}
+	id := c.Param("appserviceId")
 	if reg == nil || reg.ID != id {
 		return spec.Forbidden("only application service %q may ping itself", id)
 	}

@@ -3,7 +3,6 @@ package clientapi
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -94,26 +93,9 @@ func session(c echo.Context) authn.Session {
 	return s
 }
 
-// pathParam returns a URL-decoded path parameter. Echo routes on RawPath
-// when the request has one (so %2F stays inside a segment) and then hands out
-// still-escaped values; otherwise the values are already decoded.
-func pathParam(c echo.Context, name string) (string, error) {
-	if c.Request().URL.RawPath == "" {
-		return c.Param(name), nil
-	}
-	v, err := url.PathUnescape(c.Param(name))
-	if err != nil {
-		return "", spec.InvalidParam("path parameter %s is not properly escaped", name)
-	}
-	return v, nil
-}
-
 // pathUser parses the {userId} path parameter.
 func pathUser(c echo.Context) (spec.UserID, error) {
-	raw, err := pathParam(c, "userId")
-	if err != nil {
-		return "", err
-	}
+	raw := c.Param("userId")
 	id, err := spec.ParseUserID(raw)
 	if err != nil {
 		return "", spec.InvalidParam("invalid user ID %q", raw)

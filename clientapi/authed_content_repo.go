@@ -26,7 +26,7 @@ func (a *API) registerAuthedMedia(e *echo.Echo) {
 	// Auth is per route, not group middleware: Echo answers a group with
 	// middleware through a catch-all route, which turns a wrong method into
 	// 404 (or 401) instead of 405 M_UNRECOGNIZED.
-	v1 := e.Group("/_matrix/client/v1/media")
+	v1 := newRouteGroup(e, "/_matrix/client/v1/media")
 	v1.GET("/config", a.mediaConfig, auth)
 	if a.opts.Media.URLPreviews {
 		v1.GET("/preview_url", a.previewURL, auth)
@@ -34,7 +34,7 @@ func (a *API) registerAuthedMedia(e *echo.Echo) {
 	v1.GET("/download/:serverName/:mediaId", a.downloadMedia(authedOpen), auth)
 	v1.GET("/download/:serverName/:mediaId/:fileName", a.downloadMedia(authedOpen), auth)
 	v1.GET("/thumbnail/:serverName/:mediaId", a.thumbnailMedia(authedOpen), auth)
-	e.DELETE("/_synapse/admin/v1/media/:serverName/:mediaId", a.adminDeleteMedia, auth)
+	e.DELETE("/_synapse/admin/v1/media/:serverName/:mediaId", a.adminDeleteMedia, unescaped(auth)...)
 }
 
 // downloadMedia serves a media file; {fileName}, when present, replaces the
@@ -51,10 +51,8 @@ func (a *API) downloadMedia(open func(echo.Context) media.OpenOptions) echo.Hand
 		}
 		defer content.File.Close()
 		name := content.FileName
-		if c.Param("fileName") != "" {
-			if name, err = pathParam(c, "fileName"); err != nil {
-				return err
-			}
+		if n := c.Param("fileName"); n != "" {
+			name = n
 		}
 		serveMedia(c, content, name)
 		return nil

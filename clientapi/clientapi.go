@@ -129,9 +129,9 @@ func (a *API) Register(e *echo.Echo) {
 	e.GET("/.well-known/matrix/server", a.wellKnownServer)
 	e.GET("/_matrix/client/versions", a.versions)
 
-	v3 := e.Group("/_matrix/client/v3")
-	r0 := e.Group("/_matrix/client/r0") // legacy prefix some clients still use
-	for _, g := range []*echo.Group{v3, r0} {
+	v3 := newRouteGroup(e, "/_matrix/client/v3")
+	r0 := newRouteGroup(e, "/_matrix/client/r0") // legacy prefix some clients still use
+	for _, g := range []routeGroup{v3, r0} {
 		a.registerAccounts(g)
 		a.registerRooms(g)
 		a.registerSync(g)
@@ -142,7 +142,7 @@ func (a *API) Register(e *echo.Echo) {
 		a.registerOpenID(g)
 		g.GET("/voip/turnServer", a.turnServer, a.requireAuth)
 	}
-	v1 := e.Group("/_matrix/client/v1")
+	v1 := newRouteGroup(e, "/_matrix/client/v1")
 	a.registerV1Rooms(v1)
 	a.registerRelations(v1)
 	v1.GET("/register/m.login.registration_token/validity", a.registrationTokenValidity)
@@ -160,7 +160,7 @@ func (a *API) Register(e *echo.Echo) {
 
 // registerAccounts mounts the account, session, device, profile and account
 // data routes under one version prefix.
-func (a *API) registerAccounts(g *echo.Group) {
+func (a *API) registerAccounts(g routeGroup) {
 	auth := a.requireAuth
 	g.GET("/capabilities", a.capabilities, auth)
 	g.POST("/register", a.register)

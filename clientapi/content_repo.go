@@ -61,9 +61,9 @@ func (a *API) registerMedia(e *echo.Echo) {
 	// content-repo.yaml: 429 on all three.
 	limit := echoserver.RateLimit(a.opts.Media.UploadLimiter, func(c echo.Context) string { return session(c).UserID })
 	e.POST("/_matrix/media/v3/upload", a.uploadMedia, auth, limit)
-	e.PUT("/_matrix/media/v3/upload/:serverName/:mediaId", a.uploadMediaTo, auth, limit)
+	e.PUT("/_matrix/media/v3/upload/:serverName/:mediaId", a.uploadMediaTo, unescaped(auth, limit)...)
 	e.POST("/_matrix/media/v1/create", a.createMedia, auth, limit)
-	legacy := e.Group("/_matrix/media/v3")
+	legacy := newRouteGroup(e, "/_matrix/media/v3")
 	legacy.GET("/config", a.mediaConfig, auth)
 	if a.opts.Media.URLPreviews {
 		legacy.GET("/preview_url", a.previewURL, auth)
@@ -158,14 +158,8 @@ func (a *API) mediaConfig(c echo.Context) error {
 // mediaPath parses {serverName} and {mediaId} (content_repo.md "Security
 // considerations": valid server names, media IDs of [A-Za-z0-9_-] only).
 func mediaPath(c echo.Context) (string, string, error) {
-	rawServer, err := pathParam(c, "serverName")
-	if err != nil {
-		return "", "", err
-	}
-	mediaID, err := pathParam(c, "mediaId")
-	if err != nil {
-		return "", "", err
-	}
+	rawServer := c.Param("serverName")
+	mediaID := c.Param("mediaId")
 	server, err := spec.ParseServerName(rawServer)
 	if err != nil {
 		return "", "", spec.InvalidParam("invalid server name")

@@ -45,10 +45,7 @@ func (a *API) listDevices(c echo.Context) error {
 
 // GET /devices/{deviceId}
 func (a *API) getDevice(c echo.Context) error {
-	id, err := pathParam(c, "deviceId")
-	if err != nil {
-		return err
-	}
+	id := c.Param("deviceId")
 	d, err := a.opts.Store.GetDevice(c.Request().Context(), session(c).UserID, id)
 	if errors.Is(err, models.ErrNotFound) {
 		return spec.NotFound("unknown device")
@@ -65,12 +62,10 @@ type updateDeviceRequest struct {
 
 // PUT /devices/{deviceId}: only the display name can change.
 func (a *API) updateDevice(c echo.Context) error {
-	id, err := pathParam(c, "deviceId")
-	if err != nil {
-		return err
-	}
+	id := c.Param("deviceId")
 	var req updateDeviceRequest
-	if err := echoserver.BindJSON(c, &req); err != nil {
+	err := echoserver.BindJSON(c, &req)
+	if err != nil {
 		return err
 	}
 	if req.DisplayName == nil {
@@ -95,10 +90,7 @@ func (a *API) updateDevice(c echo.Context) error {
 
 // DELETE /devices/{deviceId} (UIA).
 func (a *API) deleteDevice(c echo.Context) error {
-	id, err := pathParam(c, "deviceId")
-	if err != nil {
-		return err
-	}
+	id := c.Param("deviceId")
 	var req uiaOnlyRequest
 	if err := echoserver.BindJSON(c, &req); err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 
 // registerDirectory mounts room aliases (directory.yaml), the room
 // directory (list_public_rooms.yaml) and room upgrade/report routes' peers.
-func (a *API) registerDirectory(g *echo.Group, auth echo.MiddlewareFunc) {
+func (a *API) registerDirectory(g routeGroup, auth echo.MiddlewareFunc) {
 	g.PUT("/directory/room/:roomAlias", a.putAlias, auth)
 	g.GET("/directory/room/:roomAlias", a.getAlias)
 	g.DELETE("/directory/room/:roomAlias", a.deleteAlias, auth)
@@ -27,10 +27,7 @@ func (a *API) registerDirectory(g *echo.Group, auth echo.MiddlewareFunc) {
 
 // pathAlias parses {roomAlias}: 400 M_INVALID_PARAM if invalid.
 func pathAlias(c echo.Context) (spec.RoomAlias, error) {
-	raw, err := pathParam(c, "roomAlias")
-	if err != nil {
-		return "", err
-	}
+	raw := c.Param("roomAlias")
 	alias, err := spec.ParseRoomAlias(raw)
 	if err != nil {
 		return "", spec.InvalidParam("room alias invalid: %v", err)

@@ -45,10 +45,7 @@ func (a *API) getFilter(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	id, err := pathParam(c, "filterId")
-	if err != nil {
-		return err
-	}
+	id := c.Param("filterId")
 	f, err := a.opts.Sync.LoadFilter(c.Request().Context(), user, id)
 	if err != nil {
 		return err

@@ -14,7 +14,7 @@ import (
 
 // registerMembership mounts joining, inviting, leaving, kicking, banning and
 // knocking (client-server-api "Room membership").
-func (a *API) registerMembership(g *echo.Group, auth echo.MiddlewareFunc) {
+func (a *API) registerMembership(g routeGroup, auth echo.MiddlewareFunc) {
 	g.POST("/join/:roomIdOrAlias", a.joinByIDOrAlias, auth)
 	g.POST("/rooms/:roomId/join", a.joinRoom, auth)
 	g.POST("/knock/:roomIdOrAlias", a.knock, auth)
@@ -33,10 +33,7 @@ type reasonBody struct {
 // resolveRoom turns {roomIdOrAlias} into a room ID this server knows. A room
 // or alias of another server needs federation: 404 M_NOT_FOUND until then.
 func (a *API) resolveRoom(c echo.Context) (spec.RoomID, error) {
-	raw, err := pathParam(c, "roomIdOrAlias")
-	if err != nil {
-		return "", err
-	}
+	raw := c.Param("roomIdOrAlias")
 	if len(raw) > 0 && raw[0] == '#' {
 		alias, err := spec.ParseRoomAlias(raw)
 		if err != nil {

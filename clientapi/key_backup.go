@@ -18,7 +18,7 @@ import (
 
 const backupAlgorithm = "m.megolm_backup.v1.curve25519-aes-sha2"
 
-func (a *API) registerKeyBackup(g *echo.Group) {
+func (a *API) registerKeyBackup(g routeGroup) {
 	auth := a.requireAuth
 	g.POST("/room_keys/version", a.createBackup, auth)
 	g.GET("/room_keys/version", a.getBackup, auth)

@@ -43,11 +43,7 @@ func backupTarget(c echo.Context) (version int64, roomID, sessionID string, err 
 	if version, err = parseVersion(raw); err != nil {
 		return 0, "", "", err
 	}
-	if roomID, err = pathParam(c, "roomId"); err != nil {
-		return 0, "", "", err
-	}
-	sessionID, err = pathParam(c, "sessionId")
-	return version, roomID, sessionID, err
+	return version, c.Param("roomId"), c.Param("sessionId"), nil
 }
 
 // backupRows parses a PUT body at the level the path selects.

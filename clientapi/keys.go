@@ -15,7 +15,7 @@ import (
 // registerE2EE mounts the end-to-end encryption routes (keys.yaml,
 // cross_signing.yaml, to_device.yaml, key_backup.yaml) when the key server
 // is configured.
-func (a *API) registerE2EE(g *echo.Group) {
+func (a *API) registerE2EE(g routeGroup) {
 	if a.opts.E2EE == nil {
 		return
 	}

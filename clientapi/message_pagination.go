@@ -12,7 +12,7 @@ import (
 
 // registerHistory mounts /messages and /context (message_pagination.yaml,
 // event_context.yaml).
-func (a *API) registerHistory(g *echo.Group) {
+func (a *API) registerHistory(g routeGroup) {
 	if a.opts.Rooms == nil {
 		return
 	}

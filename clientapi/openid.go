@@ -9,7 +9,7 @@ import (
 
 // registerOpenID mounts POST /user/{userId}/openid/request_token
 // (openid.yaml); without a token store it is not served.
-func (a *API) registerOpenID(g *echo.Group) {
+func (a *API) registerOpenID(g routeGroup) {
 	if a.opts.OpenID == nil {
 		return
 	}
@@ -20,10 +20,7 @@ func (a *API) registerOpenID(g *echo.Group) {
 // our federation /openid/userinfo, for the caller's user ID. Only for the
 // caller's own user ID.
 func (a *API) requestOpenIDToken(c echo.Context) error {
-	raw, err := pathParam(c, "userId")
-	if err != nil {
-		return err
-	}
+	raw := c.Param("userId")
 	if _, err := spec.ParseUserID(raw); err != nil {
 		return spec.InvalidParam("invalid user ID: %v", err)
 	}

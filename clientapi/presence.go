@@ -9,7 +9,7 @@ import (
 )
 
 // registerPresence mounts presence.yaml's routes when presence is wired.
-func (a *API) registerPresence(g *echo.Group) {
+func (a *API) registerPresence(g routeGroup) {
 	if a.opts.Presence == nil {
 		return
 	}

@@ -13,7 +13,7 @@ import (
 
 // registerPush mounts the push rule, pusher and notification routes
 // (pushrules.yaml, pusher.yaml, notifications.yaml) when push is wired.
-func (a *API) registerPush(g *echo.Group) {
+func (a *API) registerPush(g routeGroup) {
 	if a.opts.Push == nil {
 		return
 	}
@@ -62,10 +62,7 @@ func pushRulePath(c echo.Context) (ruleRef, error) {
 	if !push.ValidKind(kind) {
 		return ruleRef{}, spec.InvalidParam("unknown push rule kind %q", kind)
 	}
-	id, err := pathParam(c, "ruleId")
-	if err != nil {
-		return ruleRef{}, err
-	}
+	id := c.Param("ruleId")
 	if id == "" {
 		return ruleRef{}, spec.InvalidParam("empty rule ID")
 	}

@@ -16,7 +16,7 @@ import (
 
 // registerReceipts mounts receipts, read markers, typing and tags
 // (receipts.yaml, read_markers.yaml, typing.yaml, tags.yaml).
-func (a *API) registerReceipts(g *echo.Group) {
+func (a *API) registerReceipts(g routeGroup) {
 	if a.opts.Rooms == nil {
 		return
 	}
@@ -51,10 +51,7 @@ func (a *API) postReceipt(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	typ, err := pathParam(c, "receiptType")
-	if err != nil {
-		return err
-	}
+	typ := c.Param("receiptType")
 	eventID, err := pathEventID(c)
 	if err != nil {
 		return err

@@ -16,10 +16,7 @@ func (a *API) redact(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	txnID, err := pathParam(c, "txnId")
-	if err != nil {
-		return err
-	}
+	txnID := c.Param("txnId")
 	if err := checkEventField("transaction ID", txnID); err != nil {
 		return err
 	}

@@ -134,10 +134,7 @@ func (a *API) newRegistrationToken(c echo.Context) error {
 
 // GET /_synapse/admin/v1/registration_tokens/{token}
 func (a *API) getRegistrationToken(c echo.Context) error {
-	tok, err := pathParam(c, "token")
-	if err != nil {
-		return err
-	}
+	tok := c.Param("token")
 	t, err := a.opts.Admin.Store.GetRegistrationToken(c.Request().Context(), tok)
 	if err != nil {
 		return tokenNotFound(err)
@@ -148,12 +145,10 @@ func (a *API) getRegistrationToken(c echo.Context) error {
 // PUT /_synapse/admin/v1/registration_tokens/{token}: uses_allowed and
 // expiry_time; null removes the limit.
 func (a *API) updateRegistrationToken(c echo.Context) error {
-	tok, err := pathParam(c, "token")
-	if err != nil {
-		return err
-	}
+	tok := c.Param("token")
 	var req newTokenRequest
-	if err := echoserver.BindJSON(c, &req); err != nil {
+	err := echoserver.BindJSON(c, &req)
+	if err != nil {
 		return err
 	}
 	set := map[string]any{}
@@ -176,10 +171,7 @@ func (a *API) updateRegistrationToken(c echo.Context) error {
 
 // DELETE /_synapse/admin/v1/registration_tokens/{token}
 func (a *API) deleteRegistrationToken(c echo.Context) error {
-	tok, err := pathParam(c, "token")
-	if err != nil {
-		return err
-	}
+	tok := c.Param("token")
 	if err := a.opts.Admin.Store.DeleteRegistrationToken(c.Request().Context(), tok); err != nil {
 		return tokenNotFound(err)
 	}

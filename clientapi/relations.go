@@ -8,7 +8,7 @@ import (
 )
 
 // registerRelations mounts relations.yaml and threads_list.yaml (v1).
-func (a *API) registerRelations(g *echo.Group) {
+func (a *API) registerRelations(g routeGroup) {
 	if a.opts.Rooms == nil {
 		return
 	}
@@ -31,12 +31,7 @@ func (a *API) relations(c echo.Context) error {
 	}
 	req := relations.Request{UserID: session(c).UserID, DeviceID: session(c).DeviceID, RoomID: string(roomID),
 		EventID: string(eventID), From: c.QueryParam("from"), To: c.QueryParam("to")}
-	if req.RelType, err = optionalPathParam(c, "relType"); err != nil {
-		return err
-	}
-	if req.EventType, err = optionalPathParam(c, "eventType"); err != nil {
-		return err
-	}
+	req.RelType, req.EventType = c.Param("relType"), c.Param("eventType")
 	switch c.QueryParam("dir") {
 	case "", "b":
 	case "f":
@@ -84,12 +79,4 @@ func (a *API) threads(c echo.Context) error {
 		return err
 	}
 	return ok(c, resp)
-}
-
-// optionalPathParam reads a path parameter that some routes lack.
-func optionalPathParam(c echo.Context, name string) (string, error) {
-	if c.Param(name) == "" {
-		return "", nil
-	}
-	return pathParam(c, name)
 }

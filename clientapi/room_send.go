@@ -16,14 +16,8 @@ func (a *API) sendMessage(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	typ, err := pathParam(c, "eventType")
-	if err != nil {
-		return err
-	}
-	txnID, err := pathParam(c, "txnId")
-	if err != nil {
-		return err
-	}
+	typ := c.Param("eventType")
+	txnID := c.Param("txnId")
 	if err := checkEventField("event type", typ); err != nil {
 		return err
 	}

@@ -11,15 +11,8 @@ import (
 
 // stateParams reads {eventType} and the optional {stateKey} ("" if absent).
 func stateParams(c echo.Context) (typ, key string, err error) {
-	if typ, err = pathParam(c, "eventType"); err != nil {
-		return "", "", err
-	}
-	if c.Param("stateKey") != "" {
-		if key, err = pathParam(c, "stateKey"); err != nil {
-			return "", "", err
-		}
-	}
-	if err := checkEventField("event type", typ); err != nil {
+	typ, key = c.Param("eventType"), c.Param("stateKey")
+	if err = checkEventField("event type", typ); err != nil {
 		return "", "", err
 	}
 	return typ, key, checkEventField("state key", key)

@@ -23,7 +23,7 @@ import (
 // registerRooms mounts the room routes (rooms.yaml and the other room API
 // files: create_room, joining, leaving, ..., report_content). /sync,
 // /messages and /context belong to the sync area.
-func (a *API) registerRooms(g *echo.Group) {
+func (a *API) registerRooms(g routeGroup) {
 	if a.opts.Rooms == nil {
 		return
 	}
@@ -51,7 +51,7 @@ func (a *API) registerRooms(g *echo.Group) {
 }
 
 // registerV1Rooms mounts the room routes that only exist under /v1.
-func (a *API) registerV1Rooms(g *echo.Group) {
+func (a *API) registerV1Rooms(g routeGroup) {
 	if a.opts.Rooms == nil {
 		return
 	}
@@ -72,10 +72,7 @@ func viewer(c echo.Context) clientevent.Viewer {
 
 // pathRoomID parses {roomId}: 400 M_INVALID_PARAM if it is not a room ID.
 func pathRoomID(c echo.Context) (spec.RoomID, error) {
-	raw, err := pathParam(c, "roomId")
-	if err != nil {
-		return "", err
-	}
+	raw := c.Param("roomId")
 	id, err := spec.ParseRoomID(raw)
 	if err != nil {
 		return "", spec.InvalidParam("invalid room ID: %v", err)
@@ -85,10 +82,7 @@ func pathRoomID(c echo.Context) (spec.RoomID, error) {
 
 // pathEventID parses {eventId}.
 func pathEventID(c echo.Context) (spec.EventID, error) {
-	raw, err := pathParam(c, "eventId")
-	if err != nil {
-		return "", err
-	}
+	raw := c.Param("eventId")
 	id, err := spec.ParseEventID(raw)
 	if err != nil {
 		return "", spec.InvalidParam("invalid event ID: %v", err)

@@ -11,7 +11,7 @@ import (
 )
 
 // registerSearch mounts search.yaml and the user directory (users.yaml).
-func (a *API) registerSearch(g *echo.Group) {
+func (a *API) registerSearch(g routeGroup) {
 	if a.opts.Rooms == nil {
 		return
 	}

@@ -11,7 +11,7 @@ import (
 
 // registerSpaces mounts GET /_matrix/client/v1/rooms/{roomId}/hierarchy
 // (space_hierarchy.yaml); without a spaces service it is not served.
-func (a *API) registerSpaces(g *echo.Group) {
+func (a *API) registerSpaces(g routeGroup) {
 	if a.opts.Spaces == nil {
 		return
 	}

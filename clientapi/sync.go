@@ -13,7 +13,7 @@ import (
 
 // registerSync mounts /sync and the filter endpoints (sync.yaml,
 // filter.yaml).
-func (a *API) registerSync(g *echo.Group) {
+func (a *API) registerSync(g routeGroup) {
 	auth := a.requireAuth
 	g.GET("/sync", a.sync, auth)
 	g.POST("/user/:userId/filter", a.createFilter, auth)

@@ -77,10 +77,7 @@ func (a *API) changeTag(c echo.Context, set bool) error {
 	if err != nil {
 		return err
 	}
-	tag, err := pathParam(c, "tag")
-	if err != nil {
-		return err
-	}
+	tag := c.Param("tag")
 	if tag == "" || len(tag) > 255 {
 		return spec.InvalidParam("tag must be 1 to 255 bytes")
 	}

@@ -16,14 +16,8 @@ type sendToDeviceRequest struct {
 // PUT /sendToDevice/{eventType}/{txnId} (to_device.yaml): idempotent per
 // device and transaction ID.
 func (a *API) sendToDevice(c echo.Context) error {
-	eventType, err := pathParam(c, "eventType")
-	if err != nil {
-		return err
-	}
-	txnID, err := pathParam(c, "txnId")
-	if err != nil {
-		return err
-	}
+	eventType := c.Param("eventType")
+	txnID := c.Param("txnId")
 	if eventType == "" || txnID == "" {
 		return spec.InvalidParam("eventType and txnId must not be empty")
 	}

@@ -68,7 +68,7 @@ func (s *Service) oneTimeKeyRows(userID, deviceID string, in map[string]json.Raw
 	batch := s.opts.Now().UnixNano()
 	rows := make([]models.OneTimeKey, 0, len(in))
 	for keyID, raw := range in {
-		alg, canon, err := validateOneTimeKey(keyID, raw)
+		alg, canon, err := validateOneTimeKey(keyID, raw, userID)
 		if err != nil {
 			return nil, err
 		}
@@ -84,7 +84,7 @@ func fallbackRows(userID, deviceID string, in map[string]json.RawMessage) ([]mod
 	seen := map[string]bool{}
 	var rows []models.FallbackKey
 	for keyID, raw := range in {
-		alg, canon, err := validateOneTimeKey(keyID, raw)
+		alg, canon, err := validateOneTimeKey(keyID, raw, userID)
 		if err != nil {
 			return nil, err
 		}

@@ -128,9 +128,16 @@ func validateDeviceKeys(raw []byte, userID, deviceID string) (string, error) {
 	return canonical(obj)
 }
 
-// validateOneTimeKey checks one "<algorithm>:<id>" entry: an unsigned key
-// string, or a signed key object with a "key" string.
-func validateOneTimeKey(keyID string, raw []byte) (algorithm, canon string, err error) {
+// signedAlgorithm is the one-time/fallback key algorithm whose keys must be
+// signed KeyObjects (client-server-api modules/end_to_end_encryption.md
+// "Key algorithms": signatures is required).
+const signedAlgorithm = "signed_curve25519"
+
+// validateOneTimeKey checks one "<algorithm>:<id>" one-time or fallback key
+// uploaded by userID: an unsigned key string, or a signed key object with a
+// "key" string. A signed_curve25519 key must be a KeyObject signed by
+// userID (as Synapse requires: 400 M_BAD_JSON otherwise).
+func validateOneTimeKey(keyID string, raw []byte, userID string) (algorithm, canon string, err error) {
 	alg, id, ok := strings.Cut(keyID, ":")
 	if !ok || alg == "" || id == "" {
 		return "", "", spec.BadJSON("key ID %q must be <algorithm>:<key_id>", keyID)
@@ -141,15 +148,26 @@ func validateOneTimeKey(keyID string, raw []byte) (algorithm, canon string, err 
 	}
 	switch v := tree.(type) {
 	case string:
+		if alg == signedAlgorithm {
+			return "", "", spec.BadJSON("key %s: a %s key must be an object with key and signatures", keyID, alg)
+		}
 		b, _ := canonicaljson.Encode(v)
 		return alg, string(b), nil
 	case map[string]any:
 		if _, ok := v["key"].(string); !ok {
 			return "", "", spec.BadJSON("key %s: key must be a string", keyID)
 		}
-		if _, ok := v["signatures"]; ok {
-			if _, err := signaturesOf(v, "key "+keyID); err != nil {
+		_, present := v["signatures"]
+		if !present && alg == signedAlgorithm {
+			return "", "", spec.BadJSON("key %s: signatures is required", keyID)
+		}
+		if present {
+			sigs, err := signaturesOf(v, "key "+keyID)
+			if err != nil {
 				return "", "", err
+			}
+			if alg == signedAlgorithm && len(sigs[userID]) == 0 {
+				return "", "", spec.BadJSON("key %s: signatures must hold a signature by %s", keyID, userID)
 			}
 		}
 		c, err := canonical(v)

@@ -12,12 +12,18 @@ import (
 // e2eeUser is a registered user with one logged-in device.
 type e2eeUser struct {
 	id, token, device string
+	priv              ed25519.PrivateKey // the device's ed25519 key
+}
+
+func newDeviceKey() ed25519.PrivateKey {
+	_, priv, _ := ed25519.GenerateKey(nil)
+	return priv
 }
 
 func newE2EEUser(t *testing.T, ts *testServer, name string) e2eeUser {
 	t.Helper()
 	cli := registerClient(t, ts, name)
-	return e2eeUser{id: string(cli.UserID), token: cli.AccessToken, device: string(cli.DeviceID)}
+	return e2eeUser{id: string(cli.UserID), token: cli.AccessToken, device: string(cli.DeviceID), priv: newDeviceKey()}
 }
 
 // login opens a second device of a user registered by registerClient.
@@ -25,19 +31,19 @@ func (u e2eeUser) login(t *testing.T, ts *testServer, name string) e2eeUser {
 	t.Helper()
 	res := ts.call(t, "POST", "/_matrix/client/v3/login", "",
 		`{"type":"m.login.password","identifier":{"type":"m.id.user","user":"`+name+`"},"password":"correct horse `+name+`"}`, 200)
-	return e2eeUser{id: u.id, token: res["access_token"].(string), device: res["device_id"].(string)}
+	return e2eeUser{id: u.id, token: res["access_token"].(string), device: res["device_id"].(string), priv: newDeviceKey()}
 }
 
 // uploadDeviceKeys uploads self-signed device keys plus the given one-time
-// and fallback keys.
+// and fallback KeyObjects, signed with the device key.
 func (u e2eeUser) uploadDeviceKeys(t *testing.T, ts *testServer, otks, fallbacks map[string]any) map[string]any {
 	t.Helper()
-	_, priv, _ := ed25519.GenerateKey(nil)
 	dk := signedKey(t, map[string]any{"user_id": u.id, "device_id": u.device,
 		"algorithms": []string{"m.olm.v1.curve25519-aes-sha2", "m.megolm.v1.aes-sha2"},
-		"keys":       map[string]string{"ed25519:" + u.device: b64(priv.Public().(ed25519.PublicKey)), "curve25519:" + u.device: "Y3VydmU"},
-	}, u.id, "ed25519:"+u.device, priv)
-	body, _ := json.Marshal(map[string]any{"device_keys": dk, "one_time_keys": otks, "fallback_keys": fallbacks})
+		"keys":       map[string]string{"ed25519:" + u.device: b64(u.priv.Public().(ed25519.PublicKey)), "curve25519:" + u.device: "Y3VydmU"},
+	}, u.id, "ed25519:"+u.device, u.priv)
+	body, _ := json.Marshal(map[string]any{"device_keys": dk, "one_time_keys": signedOTKs(t, otks, u.id, u.device, u.priv),
+		"fallback_keys": signedOTKs(t, fallbacks, u.id, u.device, u.priv)})
 	return ts.call(t, "POST", "/_matrix/client/v3/keys/upload", u.token, string(body), 200)
 }
 
@@ -183,8 +189,9 @@ func TestE2EEKeyCountsInSync(t *testing.T) {
 			}
 		}
 		// A new fallback key is unused again.
-		ts.call(t, "POST", "/_matrix/client/v3/keys/upload", alice.token,
-			`{"fallback_keys":{"signed_curve25519:F2":{"key":"fb2","fallback":true}}}`, 200)
+		fb2, _ := json.Marshal(map[string]any{"fallback_keys": signedOTKs(t,
+			map[string]any{"signed_curve25519:F2": map[string]any{"key": "fb2", "fallback": true}}, alice.id, alice.device, alice.priv)})
+		ts.call(t, "POST", "/_matrix/client/v3/keys/upload", alice.token, string(fb2), 200)
 		res := ts.call(t, "GET", "/_matrix/client/v3/sync", alice.token, "", 200)
 		if types, _ := res["device_unused_fallback_key_types"].([]any); !slices.Contains(types, any("signed_curve25519")) {
 			t.Fatalf("after a new fallback key: %v", res["device_unused_fallback_key_types"])

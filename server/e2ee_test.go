@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"maunium.net/go/mautrix"
@@ -24,6 +25,19 @@ func signedKey(t *testing.T, obj map[string]any, user, keyID string, priv ed2551
 	out, err := fedevent.SignJSON(raw, user, keyID, priv)
 	if err != nil {
 		t.Fatal(err)
+	}
+	return out
+}
+
+// signedOTKs signs each one-time or fallback KeyObject with the device's
+// ed25519 key: signed_curve25519 keys must carry signatures
+// (client-server-api "Key algorithms").
+func signedOTKs(t *testing.T, keys map[string]any, user, device string, priv ed25519.PrivateKey) map[string]any {
+	t.Helper()
+	out := make(map[string]any, len(keys))
+	for id, k := range keys {
+		obj, _ := k.(map[string]any)
+		out[id] = signedKey(t, obj, user, "ed25519:"+device, priv)
 	}
 	return out
 }
@@ -60,9 +74,11 @@ func TestE2EEFlows(t *testing.T) {
 
 		// Upload: device keys, two one-time keys, a fallback key.
 		status, res := e2eeJSON(t, ts, "POST", "/_matrix/client/v3/keys/upload", alice.AccessToken, map[string]any{
-			"device_keys":   deviceKeysFor(t, alice, alicePriv),
-			"one_time_keys": map[string]any{"signed_curve25519:A1": map[string]any{"key": "k1"}, "signed_curve25519:A2": map[string]any{"key": "k2"}},
-			"fallback_keys": map[string]any{"signed_curve25519:F1": map[string]any{"key": "fb", "fallback": true}},
+			"device_keys": deviceKeysFor(t, alice, alicePriv),
+			"one_time_keys": signedOTKs(t, map[string]any{"signed_curve25519:A1": map[string]any{"key": "k1"}, "signed_curve25519:A2": map[string]any{"key": "k2"}},
+				string(alice.UserID), string(alice.DeviceID), alicePriv),
+			"fallback_keys": signedOTKs(t, map[string]any{"signed_curve25519:F1": map[string]any{"key": "fb", "fallback": true}},
+				string(alice.UserID), string(alice.DeviceID), alicePriv),
 		})
 		if status != 200 || res["one_time_key_counts"].(map[string]any)["signed_curve25519"] != float64(2) {
 			t.Fatalf("upload: %d %v", status, res)
@@ -256,6 +272,14 @@ func TestE2EEBadInput(t *testing.T) {
 		json.Unmarshal(good, &wrongUser)
 		wrongUser["user_id"] = "@mallory:kabar.test"
 		up := "/_matrix/client/v3/keys/upload"
+		user, dev := string(alice.UserID), string(alice.DeviceID)
+		otk := func(id string, key any) map[string]any {
+			return map[string]any{"one_time_keys": map[string]any{id: key}}
+		}
+		signed := func(id string, obj map[string]any) map[string]any {
+			return otk(id, signedOTKs(t, map[string]any{id: obj}, user, dev, priv)[id])
+		}
+		unsignedKey := func(sigs any) map[string]any { return map[string]any{"key": "u", "signatures": sigs} }
 		for i, tc := range []struct {
 			path    string
 			body    any
@@ -268,8 +292,21 @@ func TestE2EEBadInput(t *testing.T) {
 			{up, map[string]any{"device_keys": "nope"}, 400, "M_BAD_JSON"},
 			{up, map[string]any{"one_time_keys": map[string]any{"nocolon": "k"}}, 400, "M_BAD_JSON"},
 			{up, map[string]any{"one_time_keys": map[string]any{"signed_curve25519:A": 5}}, 400, "M_BAD_JSON"},
-			{up, map[string]any{"one_time_keys": map[string]any{"signed_curve25519:A": map[string]any{"key": "a"}}}, 200, ""},
-			{up, map[string]any{"one_time_keys": map[string]any{"signed_curve25519:A": map[string]any{"key": "b"}}}, 400, "M_INVALID_PARAM"},
+			{up, signed("signed_curve25519:A", map[string]any{"key": "a"}), 200, ""},
+			{up, signed("signed_curve25519:A", map[string]any{"key": "b"}), 400, "M_INVALID_PARAM"},
+			// signed_curve25519 keys are KeyObjects signed by the uploader
+			// ("Key algorithms"); plain curve25519 keys are strings.
+			{up, otk("signed_curve25519:U1", map[string]any{"key": "u"}), 400, "M_BAD_JSON"},
+			{up, otk("signed_curve25519:U2", "plainstring"), 400, "M_BAD_JSON"},
+			{up, otk("signed_curve25519:U3", unsignedKey(map[string]any{})), 400, "M_BAD_JSON"},
+			{up, otk("signed_curve25519:U4", unsignedKey(map[string]any{user: map[string]any{}})), 400, "M_BAD_JSON"},
+			{up, otk("signed_curve25519:U5", unsignedKey(map[string]any{"@mallory:kabar.test": map[string]any{"ed25519:X": "sig"}})), 400, "M_BAD_JSON"},
+			{up, otk("signed_curve25519:U6", unsignedKey("nope")), 400, "M_BAD_JSON"},
+			{up, otk("signed_curve25519:U7", unsignedKey(map[string]any{user: map[string]any{"ed25519:" + dev: 1}})), 400, "M_BAD_JSON"},
+			{up, map[string]any{"fallback_keys": map[string]any{"signed_curve25519:F1": map[string]any{"key": "f", "fallback": true}}}, 400, "M_BAD_JSON"},
+			{up, map[string]any{"fallback_keys": map[string]any{"signed_curve25519:F2": "plainstring"}}, 400, "M_BAD_JSON"},
+			{up, otk("curve25519:C1", "Y3VydmU"), 200, ""},
+			{up, map[string]any{"fallback_keys": signedOTKs(t, map[string]any{"signed_curve25519:F3": map[string]any{"key": "f", "fallback": true}}, user, dev, priv)}, 200, ""},
 			{up, map[string]any{"device_keys": good}, 200, ""},
 			{up, map[string]any{"device_keys": deviceKeysFor(t, alice, other)}, 400, "M_INVALID_PARAM"},
 			{"/_matrix/client/v3/keys/query", map[string]any{}, 400, "M_BAD_JSON"},
@@ -281,6 +318,10 @@ func TestE2EEBadInput(t *testing.T) {
 			if status != tc.status || (tc.errcode != "" && res["errcode"] != tc.errcode) {
 				t.Errorf("case %d %s: %d %v, want %d %s", i, tc.path, status, res, tc.status, tc.errcode)
 			}
+		}
+		// The refusal names the offending key.
+		if _, res := e2eeJSON(t, ts, "POST", up, alice.AccessToken, otk("signed_curve25519:NAMED", map[string]any{"key": "u"})); !strings.Contains(fmt.Sprint(res["error"]), "signed_curve25519:NAMED") {
+			t.Errorf("unsigned key error does not name the key: %v", res)
 		}
 		status, res := e2eeJSON(t, ts, "PUT", "/_matrix/client/v3/sendToDevice/m.test/t1", alice.AccessToken, map[string]any{"nomessages": 1})
 		if status != 400 || res["errcode"] != "M_BAD_JSON" {
