@@ -128,6 +128,7 @@ func (a *API) Register(e *echo.Echo) {
 	e.GET("/.well-known/matrix/client", a.wellKnownClient)
 	e.GET("/.well-known/matrix/server", a.wellKnownServer)
 	e.GET("/_matrix/client/versions", a.versions)
+	e.POST(slidingSyncPath, a.slidingSync, a.requireAuth)
 
 	v3 := newRouteGroup(e, "/_matrix/client/v3")
 	r0 := newRouteGroup(e, "/_matrix/client/r0") // legacy prefix some clients still use

@@ -16,5 +16,9 @@ type versionsResponse struct {
 
 // GET /_matrix/client/versions
 func (a *API) versions(c echo.Context) error {
-	return ok(c, versionsResponse{Versions: supportedVersions, UnstableFeatures: map[string]bool{}})
+	return ok(c, versionsResponse{Versions: supportedVersions, UnstableFeatures: map[string]bool{
+		// Simplified sliding sync (MSC4186, sliding_sync.go), named as
+		// Synapse advertises it: Element X looks for it here.
+		"org.matrix.simplified_msc3575": true,
+	}})
 }

@@ -165,23 +165,9 @@ func (b *builder) strippedRoom(ctx context.Context, roomID, membership string) e
 	if !b.initial && member.StreamPos <= b.since[StreamEvents] {
 		return nil
 	}
-	current, err := b.s.st.CurrentStateRows(ctx, roomID, "")
+	events, err := b.strippedState(ctx, roomID, member)
 	if err != nil {
 		return err
-	}
-	var nids []int64
-	for _, cs := range current {
-		if strippedTypes[cs.Type] && cs.StateKey == "" {
-			nids = append(nids, cs.EventNID)
-		}
-	}
-	rows, err := b.s.st.EventsByNID(ctx, nids)
-	if err != nil {
-		return err
-	}
-	events := inviteRoomState(member) // a room we are not in (outofband.go)
-	for _, r := range append(rows, member) {
-		events = append(events, stripped(r))
 	}
 	r := b.resp.rooms()
 	if membership == "invite" {
@@ -197,6 +183,30 @@ func (b *builder) strippedRoom(ctx context.Context, roomID, membership string) e
 	}
 	b.resp.changed = true
 	return nil
+}
+
+// strippedState is what an invite or knock carries: the room's stripped
+// state and the user's membership event (sliding sync's invite_state too).
+func (b *builder) strippedState(ctx context.Context, roomID string, member models.Event) ([]json.RawMessage, error) {
+	current, err := b.s.st.CurrentStateRows(ctx, roomID, "")
+	if err != nil {
+		return nil, err
+	}
+	var nids []int64
+	for _, cs := range current {
+		if strippedTypes[cs.Type] && cs.StateKey == "" {
+			nids = append(nids, cs.EventNID)
+		}
+	}
+	rows, err := b.s.st.EventsByNID(ctx, nids)
+	if err != nil {
+		return nil, err
+	}
+	events := inviteRoomState(member) // a room we are not in (outofband.go)
+	for _, r := range append(rows, member) {
+		events = append(events, stripped(r))
+	}
+	return events, nil
 }
 
 // stripped is the StrippedStateEvent form: content, sender, state_key, type.

@@ -45,6 +45,8 @@ type Syncer struct {
 	shared *shared
 	// filters caches parsed stored filters (filters.go).
 	filters *filterCache
+	// conns are the sliding sync connections (sliding_conn.go).
+	conns *connections
 }
 
 // New builds a Syncer.
@@ -59,7 +61,7 @@ func New(opts Options) (*Syncer, error) {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Syncer{opts: opts, st: opts.Store, state: store.NewStateCache(4096), log: opts.Logger,
-		shared: newShared(), filters: newFilterCache(filterCacheEntries, filterCacheBytes)}, nil
+		shared: newShared(), filters: newFilterCache(filterCacheEntries, filterCacheBytes), conns: newConnections()}, nil
 }
 
 // Request is one /sync call, parsed and authorized.

@@ -8,24 +8,8 @@
 // first encrypted room it is invited to, waits to decrypt PEER_EXPECT, then
 // sends PEER_REPLY; the Go side (mautrix) does the other half.
 // Exit code 0 and a last line {"ok":true} when everything passed.
+import { emit } from "./node-env.mjs";
 import { createClient, ClientEvent, RoomEvent, MatrixEventEvent } from "matrix-js-sdk";
-
-// Node 20 lacks Promise.withResolvers, which matrix-js-sdk uses.
-if (!Promise.withResolvers) {
-  Promise.withResolvers = function () {
-    let resolve, reject;
-    const promise = new Promise((ok, fail) => {
-      resolve = ok;
-      reject = fail;
-    });
-    return { promise, resolve, reject };
-  };
-}
-
-// The SDK and its Rust crypto log through console; stdout carries only
-// this script's JSON lines, so every console log goes to stderr.
-const emit = (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`);
-for (const level of ["log", "info", "debug", "warn", "trace"]) console[level] = console.error;
 
 const base = process.env.KABAR_URL;
 if (!base) throw new Error("KABAR_URL is not set");
