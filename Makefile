@@ -43,11 +43,12 @@ clean:
 web:
 	cd web && npm ci && npm run build
 
-# Web client tests: Vitest unit tests, then the Playwright end-to-end test
+# Web client tests: Vitest unit tests, then the Playwright end-to-end tests
+# (run.mjs, and calls.mjs for 1:1 calls with fake camera and microphone)
 # against a freshly built bin/kabar with the client embedded (needs Chromium
 # at /usr/bin/chromium; screenshots land in web/test-results/).
 web-test: web build
-	cd web && npx vitest run && node e2e/run.mjs
+	cd web && npx vitest run && node e2e/run.mjs && node e2e/calls.mjs
 
 # Interop test against a real Dendrite (Apache-2.0, matrix-org/dendrite
 # v0.13.8), not part of `make test`. The tools are installed into bin/tools

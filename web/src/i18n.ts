@@ -1,4 +1,5 @@
 // A small i18n module: English and Bahasa Indonesia, {name} placeholders.
+import { enCall, idCall } from "./i18n-call";
 import { enChat, idChat } from "./i18n-chat";
 import { enMore, idMore } from "./i18n-more";
 
@@ -178,13 +179,14 @@ const enBase = {
   "directory.members": "{count} members",
 } as const;
 
-const en = { ...enBase, ...enMore, ...enChat };
+const en = { ...enBase, ...enMore, ...enChat, ...enCall };
 
 export type MessageKey = keyof typeof en;
 
 const id: Record<MessageKey, string> = {
   ...idMore,
   ...idChat,
+  ...idCall,
   "app.name": "Kabar",
   "auth.signIn": "Masuk",
   "auth.register": "Buat akun",

@@ -5,6 +5,7 @@ import { useEffect, useMemo, useRef, useState } from "preact/hooks";
 import { useI18n } from "../app";
 import { errorMessage } from "../errors";
 import type { Session } from "../flows";
+import { CallHost, isDM, useCall } from "./Calls";
 import { startSession, signOut } from "./client";
 import { CreateRoomDialog, DirectoryDialog, StartDMDialog } from "./Dialogs";
 import { RoomList } from "./RoomList";
@@ -28,6 +29,7 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
   const [settingsOpen, setSettingsOpen] = useState(false);
   const [dialog, setDialog] = useState<"none" | "create" | "dm" | "directory">("none");
   const [incoming, dismissIncoming] = useIncomingVerification(client);
+  const calls = useCall(client);
 
   useEffect(() => {
     const bump = () => setTick((n) => n + 1);
@@ -76,6 +78,7 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
       <div class="banners">
         {statusBanner(sync.state, sync.error, cryptoOk)}
         <SecurityPrompt client={client} keys={started.keys} cryptoReady={started.crypto} />
+        <CallHost controls={calls} client={client} />
       </div>
       <nav class="sidebar" aria-label={t("main.roomList")}>
         <div class="sidebar-actions">
@@ -88,7 +91,8 @@ export function Main({ session, onSignedOut }: { session: Session; onSignedOut: 
       </nav>
       <main class="content">
         {room ? (
-          <RoomView client={client} room={room} tick={tick} onBack={() => setSelected(null)} onLeft={() => setSelected(null)} />
+          <RoomView client={client} room={room} tick={tick} onBack={() => setSelected(null)} onLeft={() => setSelected(null)}
+            onCall={calls.canCall && isDM(room) ? (video) => calls.place(room, video) : undefined} callBusy={calls.view.phase !== "idle"} />
         ) : (
           <div class="placeholder" data-testid="main-empty">
             <h2>{t("main.welcome", { name: me })}</h2>

@@ -6,6 +6,7 @@ import { useI18n } from "../app";
 import { errorMessage } from "../errors";
 import type { Draft } from "./Composer";
 import { AttachmentBody } from "./Attachment";
+import { CALL_NOTICES, callNotice } from "./calls";
 import { nameOf, stateNotice, whyUndecryptable } from "./events";
 import { canModerate } from "./power";
 import { initials } from "./rooms";
@@ -54,6 +55,12 @@ export function MessageRow({ client, room, item, sdk, findEvent, onDraft, onThre
     return (
       <li class="state-notice muted" data-testid="notice" data-row={row}>
         {stateNotice(t, room, ev, sdk?.getPrevContent() as Record<string, unknown> | undefined)}
+      </li>
+    );
+  if (CALL_NOTICES.has(ev.type) && !ev.redacted)
+    return (
+      <li class="state-notice muted call-notice" data-testid="call-notice" data-row={row}>
+        {callNotice(t, (id) => nameOf(room, id), ev, item.call)}
       </li>
     );
   const me = client.getUserId()!;

@@ -15,9 +15,13 @@ interface Props {
   tick: number;
   onBack: () => void;
   onLeft: () => void;
+  /** onCall starts a voice or video call; set in a DM that can be called. */
+  onCall?: (video: boolean) => void;
+  /** callBusy: a call is under way, so no other can start. */
+  callBusy?: boolean;
 }
 
-export function RoomView({ client, room, tick, onBack, onLeft }: Props) {
+export function RoomView({ client, room, tick, onBack, onLeft, onCall, callBusy }: Props) {
   const { t } = useI18n();
   const [panel, setPanel] = useState<"none" | "members" | "settings" | "threads" | `thread:${string}`>("none");
   const [error, setError] = useState("");
@@ -46,6 +50,12 @@ export function RoomView({ client, room, tick, onBack, onLeft }: Props) {
           </h2>
           {topic && <p class="muted topic">{topic}</p>}
         </div>
+        {onCall && (
+          <>
+            <button class="secondary" disabled={callBusy} onClick={() => onCall(false)} aria-label={t("call.voice")} title={t("call.voice")} data-testid="call-voice">📞</button>
+            <button class="secondary" disabled={callBusy} onClick={() => onCall(true)} aria-label={t("call.video")} title={t("call.video")} data-testid="call-video">🎥</button>
+          </>
+        )}
         <button class="secondary" aria-pressed={panel === "threads" || panel.startsWith("thread:")} onClick={() => setPanel(panel === "threads" ? "none" : "threads")}>{t("thread.list")}</button>
         <button class="secondary" aria-pressed={panel === "members"} onClick={() => setPanel(panel === "members" ? "none" : "members")}>{t("room.members")}</button>
         <button class="secondary" aria-pressed={panel === "settings"} onClick={() => setPanel(panel === "settings" ? "none" : "settings")}>{t("room.settings")}</button>

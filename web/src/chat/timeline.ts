@@ -2,6 +2,7 @@
 // day separators, edits applied (m.replace), reactions counted
 // (m.annotation) and relation events folded into their targets. Pure logic
 // over plain objects, so it is unit tested without the SDK.
+import { CALL_NOTICES, callIdOf, CallSummary, callSummaries } from "./calls";
 
 export interface Relation {
   rel_type?: string;
@@ -49,6 +50,8 @@ export type Item =
       continued: boolean;
       /** thread summarises the loaded replies of a thread rooted here. */
       thread?: ThreadSummary;
+      /** call summarises the call a call notice (m.call.*) belongs to. */
+      call?: CallSummary;
     };
 
 export interface ThreadSummary {
@@ -146,6 +149,7 @@ export function buildItems(events: RawEvent[], me: string, opts: { thread?: stri
     }
   }
   const threads = opts.thread ? new Map<string, ThreadSummary>() : threadSummaries(events);
+  const calls = callSummaries(events);
   const inView = (e: RawEvent) => (opts.thread ? e.id === opts.thread || threadOf(e) === opts.thread : !threadOf(e));
   const items: Item[] = [];
   let lastDay = -1;
@@ -163,7 +167,8 @@ export function buildItems(events: RawEvent[], me: string, opts: { thread?: stri
     const content = !e.redacted && newContent && typeof newContent === "object" ? (newContent as Record<string, unknown>) : e.content;
     const rel = e.content["m.relates_to"] as { "m.in_reply_to"?: { event_id?: string }; is_falling_back?: boolean } | undefined;
     const inReply = threadOf(e) && rel?.is_falling_back ? undefined : rel?.["m.in_reply_to"]?.event_id;
-    const isMsg = e.type !== "m.room.member" && !e.stateKey;
+    const isCall = CALL_NOTICES.has(e.type);
+    const isMsg = e.type !== "m.room.member" && !e.stateKey && !isCall;
     const continued = !!prev && isMsg && prev.sender === e.sender && e.ts - prev.ts < 5 * 60_000 && !inReply;
     items.push({
       kind: "event",
@@ -175,6 +180,7 @@ export function buildItems(events: RawEvent[], me: string, opts: { thread?: stri
       replyTo: typeof inReply === "string" ? inReply : undefined,
       continued,
       thread: threads.get(e.id),
+      ...(isCall ? { call: calls.get(callIdOf(e)) } : {}),
     });
     prev = isMsg ? e : null;
   }
@@ -186,7 +192,7 @@ function shown(e: RawEvent): boolean {
   if (e.stateKey !== undefined) return STATE_SHOWN.has(e.type);
   // Edits fold into the event they replace.
   if (e.relation?.rel_type === "m.replace") return false;
-  return e.type === "m.room.message" || e.type === "m.room.encrypted" || e.type === "m.sticker";
+  return e.type === "m.room.message" || e.type === "m.room.encrypted" || e.type === "m.sticker" || CALL_NOTICES.has(e.type);
 }
 
 /** stripReplyFallback drops the "> <@user> quoted" lines of a reply's body. */
