@@ -131,7 +131,7 @@ func (a *API) registerAppServiceUser(c echo.Context, reg *appservice.Registratio
 	if err := authn.ValidateDevice(req.DeviceID, req.InitialDeviceDisplayName); err != nil {
 		return err
 	}
-	if _, err := a.opts.Accounts.CreateAccount(c.Request().Context(), authn.NewAccount{Localpart: id.Localpart()}); err != nil {
+	if _, err := a.opts.Accounts.CreateAccount(c.Request().Context(), authn.NewAccount{Localpart: id.Localpart(), AppService: reg}); err != nil {
 		return err
 	}
 	return a.registered(c, id, req)

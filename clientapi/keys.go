@@ -37,6 +37,12 @@ func (a *API) uploadKeys(c echo.Context) error {
 		return err
 	}
 	sess := session(c)
+	if sess.DeviceID == "" {
+		// An application service acting without ?device_id= has no
+		// device to hold the keys (application-service-api.md "Identity
+		// assertion"); as Synapse, refuse rather than store them under "".
+		return spec.MissingParam("keys can only be uploaded for a device: pass device_id")
+	}
 	counts, err := a.opts.E2EE.UploadKeys(c.Request().Context(), sess.UserID, sess.DeviceID, req)
 	if err != nil {
 		return err

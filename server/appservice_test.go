@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+
 	"github.com/kabarchat/kabar/configs"
 )
 
@@ -303,6 +305,16 @@ func TestAppServiceUsers(t *testing.T) {
 		if who["device_id"] != "BRIDGEDEV" {
 			t.Errorf("whoami with device_id = %v", who)
 		}
+		// The device must be the asserted user's.
+		if code, resp := ts.asDo(t, "GET", "/_matrix/client/v3/account/whoami?device_id=BRIDGEDEV", "@_bridge_alice:kabar.test", ""); code != 400 || resp["errcode"] != "M_UNKNOWN_DEVICE" {
+			t.Errorf("whoami with another user's device: %d %v", code, resp)
+		}
+		// user_id and device_id mean nothing with a user's own token.
+		userTok := fmt.Sprint(dev["access_token"])
+		ucode, uresp := ts.do(t, "GET", "/_matrix/client/v3/account/whoami?user_id=%40_bridge_alice%3Akabar.test&device_id=OTHER", userTok, nil)
+		if ucode != 200 || !strings.Contains(string(uresp), `"user_id":"@_bridge_dev:kabar.test"`) || !strings.Contains(string(uresp), `"device_id":"BRIDGEDEV"`) {
+			t.Errorf("user token with ?user_id=: %d %s", ucode, uresp)
+		}
 
 		// m.login.application_service login as a namespace user.
 		login := ts.asOK(t, "appservice login", "POST", "/_matrix/client/v3/login", "",
@@ -409,10 +421,55 @@ func TestAppServiceErrors(t *testing.T) {
 			{"appservice login no user", "POST", "/_matrix/client/v3/login", asToken, `{"type":"m.login.application_service"}`, 400, "M_BAD_JSON"},
 			{"thirdparty is not served", "GET", "/_matrix/client/v3/thirdparty/protocols", asToken, "", 404, "M_UNRECOGNIZED"},
 			{"unknown device", "GET", whoami + "?user_id=@_bridge_ghost:kabar.test&device_id=NOPE", asToken, "", 400, "M_UNKNOWN_DEVICE"},
+			{"keys upload without a device", "POST", "/_matrix/client/v3/keys/upload?user_id=@_bridge_ghost:kabar.test", asToken, `{"one_time_keys":{}}`, 400, "M_MISSING_PARAM"},
 			{"room alias in exclusive namespace", "POST", "/_matrix/client/v3/createRoom", alice, `{"room_alias_name":"_bridge_r"}`, 400, "M_EXCLUSIVE"},
 			{"invite an unknown bridge user", "POST", "/_matrix/client/v3/rooms/" + room + "/invite", alice, `{"user_id":"@_bridge_nobody:kabar.test"}`, 404, "M_NOT_FOUND"},
 			{"alias in exclusive namespace", "PUT", "/_matrix/client/v3/directory/room/%23_bridge_x:kabar.test", alice, `{"room_id":"` + room + `"}`, 400, "M_EXCLUSIVE"},
 		})
+	})
+}
+
+// TestAppServiceExclusiveEverywhere: no path other than the service's own
+// registration creates a user in its exclusive namespace: shared-secret
+// registration, JWT auto-create and the admin API get 400 M_EXCLUSIVE, as
+// in Synapse (whose register_user checks the namespaces on all of them).
+func TestAppServiceExclusiveEverywhere(t *testing.T) {
+	f := newFakeAppService(t)
+	const secret = "s3cret"
+	jwtSecret := "0123456789abcdef0123456789abcdef"
+	withAS := withAppServices(t, f)
+	eachServer(t, func(c *configs.Config) {
+		withAS(c)
+		c.Registration.SharedSecret = secret
+		c.Login.JWT = configs.JWT{Enabled: true, Secret: jwtSecret, Algorithms: []string{"HS256"}, SubjectClaim: "sub", AutoCreate: true}
+	}, func(t *testing.T, ts *testServer) {
+		f.reset()
+		expect := func(what string, code int, body []byte) {
+			t.Helper()
+			var e struct{ Errcode string }
+			if json.Unmarshal(body, &e); code != 400 || e.Errcode != "M_EXCLUSIVE" {
+				t.Errorf("%s: %d %s, want 400 M_EXCLUSIVE", what, code, body)
+			}
+		}
+		_, body := ts.do(t, "GET", "/_synapse/admin/v1/register", "", nil)
+		var n struct{ Nonce string }
+		json.Unmarshal(body, &n)
+		code, body := ts.do(t, "POST", "/_synapse/admin/v1/register", "", jsonBody(map[string]any{"nonce": n.Nonce,
+			"username": "_bridge_root", "password": "pw", "mac": macFor(secret, n.Nonce, "_bridge_root", "pw", "notadmin")}))
+		expect("shared-secret registration", code, body)
+
+		tok, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{"sub": "_bridge_jwt", "exp": time.Now().Add(time.Hour).Unix()}).SignedString([]byte(jwtSecret))
+		code, body = ts.do(t, "POST", "/_matrix/client/v3/login", "", jsonBody(map[string]any{"type": "org.matrix.login.jwt", "token": tok}))
+		expect("JWT auto-create", code, body)
+
+		admin := adminToken(t, ts, "admin")
+		code, body = ts.do(t, "PUT", "/_synapse/admin/v2/users/@_bridge_adm:kabar.test", admin, strings.NewReader(`{"password":"password1"}`))
+		expect("admin user creation", code, body)
+		for _, u := range []string{"_bridge_root", "_bridge_jwt", "_bridge_adm"} {
+			if code, _ := ts.do(t, "GET", "/_matrix/client/v3/profile/@"+u+":kabar.test", admin, nil); code != 404 {
+				t.Errorf("%s was created: profile %d", u, code)
+			}
+		}
 	})
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
@@ -60,6 +61,20 @@ func TestFederationEscapedPathParams(t *testing.T) {
 			}
 			if status, out := fed("/_matrix/federation/v1/state_ids/" + escapeAll(roomID) + "?event_id=" + url.QueryEscape(eventID)); status != 200 || out["pdu_ids"] == nil {
 				t.Fatalf("state_ids with escaped room ID: %d %v", status, out)
+			}
+			// Decoded exactly once: an escaped '%' stays a '%', so an ID
+			// naming nothing is not decoded again into one that exists.
+			hs2.register(t, "boba", "password-boba")
+			literal := "@bob%61:" + hs2.ServerName // "%61" is 'a' only if decoded twice
+			if status, out := fed("/_matrix/federation/v1/user/devices/" + escapeAll(literal)); status != 200 || out["user_id"] != literal || len(out["devices"].([]any)) != 0 {
+				t.Fatalf("user/devices decoded twice: %d %v", status, out)
+			}
+			if status, out := fed("/_matrix/federation/v1/hierarchy/" + escapeAll(roomID)); status != 200 {
+				t.Fatalf("hierarchy with escaped room ID: %d %v", status, out)
+			}
+			notRoom := fmt.Sprintf("!%%%02X%s", roomID[1], roomID[2:])
+			if status, out := fed("/_matrix/federation/v1/hierarchy/" + escapeAll(notRoom)); status == 200 {
+				t.Fatalf("hierarchy of %s decoded twice into %s: %v", notRoom, roomID, out)
 			}
 		})
 	}

@@ -190,6 +190,17 @@ func testHistoryVisibility(t *testing.T, hs1DB string) {
 		}
 		code, resp = p.req(t, "GET", "/_matrix/federation/v1/event_auth/"+url.PathEscape(room)+"/"+url.PathEscape(e), nil)
 		status(t, code, resp, 403, "M_FORBIDDEN")
+		for _, ep := range []string{"state", "state_ids"} {
+			code, resp = p.req(t, "GET", "/_matrix/federation/v1/"+ep+"/"+url.PathEscape(room)+"?event_id="+url.QueryEscape(e), nil)
+			status(t, code, resp, 403, "M_FORBIDDEN")
+		}
+		after := send(room, "later")
+		gm, _ := json.Marshal(map[string]any{"earliest_events": []string{}, "latest_events": []string{after}, "limit": 100})
+		code, resp = p.req(t, "POST", "/_matrix/federation/v1/get_missing_events/"+url.PathEscape(room), gm)
+		status(t, code, resp, 200, "")
+		if got := kept(resp, "events"); fmt.Sprint(got) != fmt.Sprint(map[string]int{"": 1}) {
+			t.Fatalf("get_missing_events kept %v", got)
+		}
 	})
 
 	t.Run("world_readable, then ACL", func(t *testing.T) {

@@ -70,15 +70,17 @@ func (s *Service) UserExists(ctx context.Context, id spec.UserID) (bool, error) 
 	return s.store.UserExists(ctx, string(id))
 }
 
-// CreateAppServiceUser makes the passwordless account of a user the
-// service owns (m.login.application_service registration and user
-// queries); an existing account is not an error.
+// CreateAppServiceUser makes the passwordless account of a user an
+// application service holds (a user it confirmed in a user query, or its
+// sender); an existing account is not an error.
 func (s *Service) CreateAppServiceUser(ctx context.Context, id spec.UserID) error {
 	exists, err := s.store.UserExists(ctx, string(id))
 	if err != nil || exists {
 		return err
 	}
-	_, err = s.CreateAccount(ctx, NewAccount{Localpart: id.Localpart()})
+	// The service holding the user exclusively (if any) is the one
+	// creating it: the sender, or the one that answered the query.
+	_, err = s.CreateAccount(ctx, NewAccount{Localpart: id.Localpart(), AppService: s.opts.AppServices.ExclusiveUser(id)})
 	var merr *spec.Error
 	if errors.As(err, &merr) && merr.Code == spec.ErrUserInUse {
 		return nil // created concurrently

@@ -104,8 +104,9 @@ func (v *jwtVerifier) subject(token string) (string, error) {
 }
 
 // LoginJWT verifies a JWT and returns the local user it names, creating the
-// account first when auto-create is on. Every failure is 403 M_FORBIDDEN;
-// the reason is logged, not shown.
+// account first when auto-create is on. Every failure is 403 M_FORBIDDEN
+// (the reason is logged, not shown), except auto-creating a user ID an
+// application service holds exclusively: 400 M_EXCLUSIVE, as Synapse.
 func (s *Service) LoginJWT(ctx context.Context, token string) (spec.UserID, error) {
 	if s.jwt == nil {
 		return "", spec.NewError(400, spec.ErrUnknown, "JWT login is not enabled")

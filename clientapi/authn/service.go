@@ -165,12 +165,22 @@ type NewAccount struct {
 	UserType string
 	// DisplayName defaults to the localpart.
 	DisplayName string
+	// AppService is the application service the account is made for (nil:
+	// anyone else). Only it may take a user ID in its own exclusive
+	// namespace: every other creator (registration, JWT auto-create,
+	// shared-secret and admin registration, the CLI) gets 400 M_EXCLUSIVE,
+	// as Synapse's register_user does on all of these paths
+	// (application-service-api.md "Registration": exclusive namespaces).
+	AppService *appservice.Registration
 }
 
 // CreateAccount validates and stores a new account.
 func (s *Service) CreateAccount(ctx context.Context, na NewAccount) (spec.UserID, error) {
 	id, err := s.ValidateLocalpart(na.Localpart)
 	if err != nil {
+		return "", err
+	}
+	if err := s.CheckNotExclusive(id, na.AppService); err != nil {
 		return "", err
 	}
 	hash := ""

@@ -3,7 +3,6 @@ package receiver
 import (
 	"context"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -21,11 +20,7 @@ type Hierarchy interface {
 func (r *Receiver) RegisterHierarchy(e *echo.Echo, h Hierarchy) {
 	g := r.routes(e, "/_matrix/federation/v1")
 	g.GET("/hierarchy/:roomId", func(c echo.Context) error {
-		raw, err := url.PathUnescape(c.Param("roomId"))
-		if err != nil {
-			return spec.InvalidParam("malformed room ID")
-		}
-		roomID, err := spec.ParseRoomID(raw)
+		roomID, err := spec.ParseRoomID(c.Param("roomId")) // decoded once by echoserver.UnescapeParams
 		if err != nil {
 			return spec.InvalidParam("invalid room ID: %v", err)
 		}

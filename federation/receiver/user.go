@@ -3,7 +3,6 @@ package receiver
 import (
 	"encoding/json"
 	"net/http"
-	"net/url"
 
 	"github.com/labstack/echo/v4"
 
@@ -25,10 +24,7 @@ func (r *Receiver) registerUser(g routes) {
 
 // localUser parses {userId} and requires it to be one of ours.
 func (r *Receiver) localUser(c echo.Context) (spec.UserID, error) {
-	raw, err := url.PathUnescape(c.Param("userId"))
-	if err != nil {
-		return "", spec.InvalidParam("malformed user ID")
-	}
+	raw := c.Param("userId") // decoded once by echoserver.UnescapeParams
 	u, err := spec.ParseUserID(raw)
 	if err != nil {
 		return "", spec.InvalidParam("malformed user ID")
