@@ -73,6 +73,24 @@ func (r *Receiver) serverView(c echo.Context, roomID string) (*rooms.ServerView,
 	return view, nil
 }
 
+// walkView is serverView for the walking endpoints, which also refuse a
+// server that never had a member in the room (rooms.ServerView.Stranger)
+// with 403 M_FORBIDDEN.
+func (r *Receiver) walkView(c echo.Context, roomID string) (*rooms.ServerView, error) {
+	view, err := r.serverView(c, roomID)
+	if err != nil {
+		return nil, err
+	}
+	stranger, err := view.Stranger(c.Request().Context())
+	if err != nil {
+		return nil, roomErr(err)
+	}
+	if stranger {
+		return nil, spec.Forbidden("%s has never been in room %s", xmatrix.Origin(c), roomID)
+	}
+	return view, nil
+}
+
 // visibleEvent loads a served (not rejected) event and checks that the
 // requesting server may see it: 404 M_NOT_FOUND if unknown or of another
 // room than roomID (when given), 403 M_FORBIDDEN if hidden from it
@@ -183,7 +201,7 @@ func (r *Receiver) getMissingEvents(c echo.Context) error {
 	if len(req.LatestEvents) == 0 {
 		return spec.MissingParam("latest_events is required")
 	}
-	view, err := r.serverView(c, roomID)
+	view, err := r.walkView(c, roomID)
 	if err != nil {
 		return err
 	}
@@ -223,7 +241,7 @@ func (r *Receiver) backfill(c echo.Context) error {
 	if len(from) == 0 {
 		return spec.MissingParam("v is required")
 	}
-	view, err := r.serverView(c, roomID)
+	view, err := r.walkView(c, roomID)
 	if err != nil {
 		return err
 	}

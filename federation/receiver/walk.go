@@ -163,7 +163,8 @@ func (r *Receiver) parseRoomRows(ctx context.Context, roomID string, ids []strin
 // prev_events to link its timeline, and is a valid PDU to it ("Checks
 // performed on receipt of a PDU": an event failing the hash check "is
 // redacted before being processed"), while no content leaks. Synapse
-// (filter_events_for_server) does the same.
+// (filter_events_for_server) does the same. A server that was never in
+// the room gets nothing (walkView).
 func servedTo(ctx context.Context, view *rooms.ServerView, evs []walked) ([]json.RawMessage, error) {
 	out := make([]json.RawMessage, len(evs))
 	for i, w := range evs {

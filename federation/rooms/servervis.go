@@ -27,6 +27,7 @@ type ServerView struct {
 	lastJoin int64
 	joined   bool // lastJoin is set
 	snaps    map[int64]*serverSnap
+	current  int64 // the room's current state snapshot
 	// membership caches membership event NID -> membership.
 	membership map[int64]string
 }
@@ -46,14 +47,15 @@ const memberChunk = 64
 // ServerView loads the server's membership history in the room (one query);
 // 404 M_NOT_FOUND if the room is unknown.
 func (s *Service) ServerView(ctx context.Context, roomID spec.RoomID, server spec.ServerName) (*ServerView, error) {
-	if _, _, err := s.Room(ctx, roomID); err != nil {
+	room, _, err := s.Room(ctx, roomID)
+	if err != nil {
 		return nil, err
 	}
 	members, err := s.st.ServerMembers(ctx, string(roomID), string(server))
 	if err != nil {
 		return nil, err
 	}
-	v := &ServerView{s: s, server: string(server), members: members,
+	v := &ServerView{s: s, server: string(server), members: members, current: room.SnapshotNID,
 		snaps: map[int64]*serverSnap{}, membership: map[int64]string{}}
 	for _, m := range members {
 		if m.LastJoin != nil && (!v.joined || *m.LastJoin > v.lastJoin) {
@@ -61,6 +63,22 @@ func (s *Service) ServerView(ctx context.Context, roomID spec.RoomID, server spe
 		}
 	}
 	return v, nil
+}
+
+// Stranger reports whether the server never had a user joined to or
+// invited into the room and the room is not world-readable now. The
+// walking endpoints (/backfill, /get_missing_events) refuse such a server
+// outright, as Synapse does for a host not in the room, instead of serving
+// redacted copies that would still show who is in the room.
+func (v *ServerView) Stranger(ctx context.Context) (bool, error) {
+	if len(v.members) > 0 {
+		return false, nil
+	}
+	st, err := v.at(ctx, v.current)
+	if err != nil {
+		return false, err
+	}
+	return st.visibility != visWorldReadable, nil
 }
 
 // CanSee reports whether the server may see the stored event. As for users,
