@@ -14,8 +14,8 @@ const runSafetyNet = 10 * time.Minute
 const minRunWait = 10 * time.Millisecond
 
 // Run expires presence until ctx ends: online users idle for IdleTimeout
-// become unavailable, users whose clients stopped syncing for OfflineAfter
-// become offline. It sleeps until the earliest such expiry; when nobody is
+// become unavailable, users whose clients stopped syncing and sending for
+// OfflineAfter become offline. It sleeps until the earliest such expiry; when nobody is
 // online or unavailable there is none, and it waits for a change to ring
 // t.work (with only a long safety-net timer), so an idle server does not
 // wake.
@@ -66,9 +66,18 @@ func (t *Tracker) expire() (changed []string, next time.Time) {
 		}
 	}
 	for u, e := range t.users {
+		// A client that sends events without syncing (a bot, a script) is
+		// as alive as one that syncs: offline counts from the later of the
+		// two, as Synapse does, so each message does not turn its user
+		// online and straight back offline (and send two m.presence EDUs
+		// to every server sharing a room).
+		alive := e.lastSync
+		if e.lastActive.After(alive) {
+			alive = e.lastActive
+		}
 		nextState := e.presence
 		switch {
-		case e.presence != Offline && now.Sub(e.lastSync) >= t.opts.OfflineAfter:
+		case e.presence != Offline && now.Sub(alive) >= t.opts.OfflineAfter:
 			nextState = Offline
 		case e.presence == Online && now.Sub(e.lastActive) >= t.opts.IdleTimeout:
 			nextState = Unavailable
@@ -79,7 +88,7 @@ func (t *Tracker) expire() (changed []string, next time.Time) {
 			changed = append(changed, u)
 		}
 		if e.presence != Offline {
-			earliest(e.lastSync.Add(t.opts.OfflineAfter))
+			earliest(alive.Add(t.opts.OfflineAfter))
 		}
 		if e.presence == Online {
 			earliest(e.lastActive.Add(t.opts.IdleTimeout))

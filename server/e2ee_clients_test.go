@@ -94,25 +94,13 @@ func TestE2EEClientsFederated(t *testing.T) {
 	dbs := storetest.URLs(t)
 	hs1 := startFedServer(t, ca, "127.0.0.2", dbs[len(dbs)-1].URL)
 	hs2 := startFedServer(t, ca, "127.0.0.3", storetest.URLs(t)[0].URL)
-	alice := newCryptoClient(t, hs1.URL, "alice", "password-alice", true)
-	bob := newCryptoClient(t, hs2.URL, "bob", "password-bob", true)
-	room := alice.createEncryptedRoom(t, bob.cli.UserID)
-	bob.join(t, room, hs1.ServerName)
-	alice.waitMember(t, room, bob.cli.UserID)
+	alice, bob, room := newE2EEPair(t, hs1.URL, hs1.ServerName, hs2.URL)
 
 	t.Run("alice and bob decrypt each other across servers", func(t *testing.T) {
-		alice.send(t, room, "hello bob over federation")
-		bob.waitPlain(t, room, "hello bob over federation")
-		bob.send(t, room, "hello alice over federation")
-		alice.waitPlain(t, room, "hello alice over federation")
+		exchangeE2EE(t, alice, bob, room, "hello bob over federation", "hello alice over federation")
 	})
 	t.Run("bob's new device on hs2 gets keys from alice on hs1", func(t *testing.T) {
-		bob2 := newCryptoClient(t, hs2.URL, "bob", "password-bob", false)
-		bob2.sync(t, 0)
-		alice.waitDevice(t, bob.cli.UserID, bob2.cli.DeviceID)
-		alice.send(t, room, "to bob's new device")
-		bob2.waitPlain(t, room, "to bob's new device")
-		bob.waitPlain(t, room, "to bob's new device")
+		newDeviceGetsKeys(t, alice, bob, hs2.URL, room)
 	})
 	t.Run("new device keys visible on the other server", func(t *testing.T) {
 		var took []time.Duration
@@ -123,6 +111,47 @@ func TestE2EEClientsFederated(t *testing.T) {
 		t.Logf("new device's keys visible on the other server after: min %v, median %v, max %v",
 			took[0], took[len(took)/2], took[len(took)-1])
 	})
+}
+
+// newE2EEPair registers alice on the server at aliceURL and bob on the
+// one at bobURL, each a new encrypting device; bob joins alice's new
+// encrypted room through aliceServer.
+func newE2EEPair(t *testing.T, aliceURL, aliceServer, bobURL string) (alice, bob *cryptoClient, room id.RoomID) {
+	t.Helper()
+	alice = newCryptoClient(t, aliceURL, "alice", "password-alice", true)
+	bob = newCryptoClient(t, bobURL, "bob", "password-bob", true)
+	room = alice.createEncryptedRoom(t, bob.cli.UserID)
+	bob.join(t, room, aliceServer)
+	alice.waitMember(t, room, bob.cli.UserID)
+	return alice, bob, room
+}
+
+// exchangeE2EE: a sends first, b decrypts it and answers, a decrypts that.
+func exchangeE2EE(t *testing.T, a, b *cryptoClient, room id.RoomID, first, answer string) {
+	t.Helper()
+	a.send(t, room, first)
+	b.waitPlain(t, room, first)
+	b.send(t, room, answer)
+	a.waitPlain(t, room, answer)
+}
+
+// newDeviceGetsKeys signs in a second device of user's account on the
+// server at baseURL; other learns of it through /sync's device list
+// changes, and the new device decrypts other's next message (so does the
+// old one) and other decrypts the new device's answer.
+func newDeviceGetsKeys(t *testing.T, other, user *cryptoClient, baseURL string, room id.RoomID) {
+	t.Helper()
+	name := user.cli.UserID.Localpart()
+	dev2 := newCryptoClient(t, baseURL, name, "password-"+name, false)
+	dev2.sync(t, 0)
+	other.waitDevice(t, user.cli.UserID, dev2.cli.DeviceID)
+	toBoth := "to both of " + name + "'s devices"
+	other.send(t, room, toBoth)
+	dev2.waitPlain(t, room, toBoth)
+	user.waitPlain(t, room, toBoth)
+	fromNew := "from " + name + "'s new device"
+	dev2.send(t, room, fromNew)
+	other.waitPlain(t, room, fromNew)
 }
 
 // newDeviceVisibleAfter signs in a new device of user on the server at

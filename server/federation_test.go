@@ -91,6 +91,8 @@ func writePEM(t *testing.T, path, typ string, der []byte) {
 type fedServer struct {
 	*testServer
 	ServerName string // "127.0.0.x:port": discovery step 1, no DNS needed
+	// rs, when set, restarts the server (restartKabar); nil for startFedServer.
+	rs *restartable
 }
 
 // freeAddr reserves a port on ip. The server name must contain the port

@@ -34,18 +34,22 @@ func startDendrite(t *testing.T, ca *testCA, bin string) *remoteHS {
 	if err := os.WriteFile(cfgPath, patchDendriteConfig(t, raw, keyPath), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	d := &remoteHS{Name: "dendrite", ServerName: name, URL: "http://" + clientAddr, log: filepath.Join(dir, "stderr.log")}
+	d := &remoteHS{Name: "dendrite", ServerName: name, URL: "http://" + clientAddr, log: filepath.Join(dir, "stderr.log"),
+		lacks: map[string]string{"knock": "Dendrite v0.13.8 implements neither POST /knock nor make_knock/send_knock"}}
 	// Open registration is refused without this flag (no captcha here).
-	cmd := exec.Command(bin, "--config", cfgPath, "--really-enable-open-registration", "--http-bind-address", clientAddr,
-		"--https-bind-address", name, "--tls-cert", certFile, "--tls-key", keyFile)
-	cmd.Dir = dir
+	cmd := func() *exec.Cmd {
+		cmd := exec.Command(bin, "--config", cfgPath, "--really-enable-open-registration", "--http-bind-address", clientAddr,
+			"--https-bind-address", name, "--tls-cert", certFile, "--tls-key", keyFile)
+		cmd.Dir = dir
+		return cmd
+	}
 	d.start(t, cmd, 30*time.Second)
 	return d
 }
 
 // patchDendriteConfig adjusts generate-config's CI defaults: our signing
 // key, no TLS validation towards Kabar (its certificate comes from the test
-// CA), logs to stderr at info, no MSCs.
+// CA), presence over federation, logs to stderr at info, no MSCs.
 func patchDendriteConfig(t *testing.T, raw []byte, keyPath string) []byte {
 	t.Helper()
 	var cfg map[string]any
@@ -61,6 +65,8 @@ func patchDendriteConfig(t *testing.T, raw []byte, keyPath string) []byte {
 	}
 	section("global")["private_key"] = keyPath
 	section("federation_api")["disable_tls_validation"] = true
+	// Off by default; the presence scenario needs both directions.
+	section("global")["presence"] = map[string]any{"enable_inbound": true, "enable_outbound": true}
 	section("mscs")["mscs"] = []string{}
 	level := "info"
 	if os.Getenv("KABAR_TEST_LOG") != "" {

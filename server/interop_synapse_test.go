@@ -64,8 +64,12 @@ func startSynapse(t *testing.T, ca *testCA, root string) *remoteHS {
 	writeFile(t, filepath.Join(host, "homeserver.yaml"), string(synapseConfig(t, name, clientAddr, in)))
 
 	s := &remoteHS{Name: "synapse", ServerName: name, URL: "http://" + clientAddr, log: filepath.Join(host, "homeserver.log")}
-	cmd := exec.Command("chroot", root, "/usr/bin/python3", "-m", "synapse.app.homeserver", "-c", in("homeserver.yaml"))
-	cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + in(""), "LANG=C.UTF-8"}
+	cmd := func() *exec.Cmd {
+		cmd := exec.Command("chroot", root, "/usr/bin/python3", "-m", "synapse.app.homeserver", "-c", in("homeserver.yaml"))
+		// Unbuffered: the log is read while Synapse runs (interopOutage).
+		cmd.Env = []string{"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "HOME=" + in(""), "LANG=C.UTF-8", "PYTHONUNBUFFERED=1"}
+		return cmd
+	}
 	// Python starts slowly on a busy machine: schema creation included, a
 	// minute is not unusual.
 	s.start(t, cmd, 3*time.Minute)
@@ -111,14 +115,16 @@ func synapseConfig(t *testing.T, name, clientAddr string, in func(string) string
 		// Kabar is on 127.0.0.2, which the default block list covers.
 		"ip_range_blacklist": []string{},
 		"ip_range_whitelist": []string{"127.0.0.0/8"},
-		"rc_message":         generous,
-		"rc_registration":    generous,
-		"rc_login":           map[string]any{"address": generous, "account": generous, "failed_attempts": generous},
-		"rc_joins":           map[string]any{"local": generous, "remote": generous},
-		"rc_joins_per_room":  generous,
-		"rc_invites":         map[string]any{"per_room": generous, "per_user": generous, "per_issuer": generous},
-		"rc_key_requests":    generous,
-		"rc_room_creation":   generous,
+		// On by default; the presence scenario depends on it.
+		"presence":          map[string]any{"enabled": true},
+		"rc_message":        generous,
+		"rc_registration":   generous,
+		"rc_login":          map[string]any{"address": generous, "account": generous, "failed_attempts": generous},
+		"rc_joins":          map[string]any{"local": generous, "remote": generous},
+		"rc_joins_per_room": generous,
+		"rc_invites":        map[string]any{"per_room": generous, "per_user": generous, "per_issuer": generous},
+		"rc_key_requests":   generous,
+		"rc_room_creation":  generous,
 		"rc_federation": map[string]any{"window_size": 1000, "sleep_limit": 1000, "sleep_delay": 1,
 			"reject_limit": 10000, "concurrent": 100},
 	}

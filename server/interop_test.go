@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -31,12 +32,13 @@ type interopSide struct {
 	c                   apiCaller
 }
 
-// interopPair starts Kabar on 127.0.0.2 and, with start, the other server,
-// and registers alice@kabar and bob@remote.
+// interopPair starts Kabar on 127.0.0.2 (restartable: interopOutage) and,
+// with start, the other server, and registers alice@kabar and bob@remote.
 func interopPair(t *testing.T, start func(*testCA) *remoteHS) (hs *fedServer, r *remoteHS, alice, bob string) {
 	t.Helper()
 	ca := newTestCA(t)
-	hs = startFedServer(t, ca, "127.0.0.2", storetest.URLs(t)[0].URL)
+	rs := newRestartable(t, ca, "127.0.0.2", storetest.URLs(t)[0].URL, nil)
+	hs = &fedServer{testServer: rs.testServer, ServerName: rs.ServerName, rs: rs}
 	r = start(ca)
 	return hs, r, hs.register(t, "alice", "password-alice"), r.register(t, "bob", "password-bob")
 }
@@ -49,32 +51,70 @@ type remoteHS struct {
 	ServerName string // "127.0.0.x:port", an IP literal: no discovery needed
 	URL        string
 	log        string
+	// lacks names the shared scenarios this server cannot take part in,
+	// with the reason the test skips them with.
+	lacks map[string]string
+
+	newCmd  func() *exec.Cmd // the server's command line, for each (re)start
+	startup time.Duration
+	logFile *os.File
+	proc    *exec.Cmd
+	exited  chan struct{} // closed when proc has exited
 }
 
-// start runs cmd with its output in r.log, waits up to startup for the client
-// API to answer, and kills it when the test ends; the log is dumped when the
-// test failed (or KABAR_TEST_LOG is set).
-func (r *remoteHS) start(t *testing.T, cmd *exec.Cmd, startup time.Duration) {
+// start runs newCmd with its output in r.log, waits up to startup for the
+// client API to answer, and kills it when the test ends; the log is dumped
+// when the test failed (or KABAR_TEST_LOG is set). stop and restart take it
+// down and up again with the same configuration and data.
+func (r *remoteHS) start(t *testing.T, newCmd func() *exec.Cmd, startup time.Duration) {
 	t.Helper()
 	logFile, err := os.Create(r.log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", r.Name, err)
-	}
-	exited := make(chan struct{})
-	go func() { cmd.Wait(); close(exited) }()
+	r.newCmd, r.startup, r.logFile = newCmd, startup, logFile
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-exited
+		r.kill()
 		logFile.Close()
 		if t.Failed() || os.Getenv("KABAR_TEST_LOG") != "" {
 			r.dumpLog(t)
 		}
 	})
-	r.waitUp(t, exited, startup)
+	r.restart(t)
+}
+
+// restart starts the server's process (again) and waits until it answers.
+func (r *remoteHS) restart(t *testing.T) {
+	t.Helper()
+	cmd := r.newCmd()
+	cmd.Stdout, cmd.Stderr = r.logFile, r.logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", r.Name, err)
+	}
+	exited := make(chan struct{})
+	go func() { cmd.Wait(); close(exited) }()
+	r.proc, r.exited = cmd, exited
+	r.waitUp(t, exited, r.startup)
+}
+
+// stop kills the server's process (SIGKILL: an outage, not a clean
+// shutdown) and waits for it to exit; its data stays for restart.
+func (r *remoteHS) stop(t *testing.T) {
+	t.Helper()
+	r.kill()
+	fmt.Fprintln(r.logFile, stopMarker)
+}
+
+// stopMarker is written into a remote server's log where stop killed it.
+const stopMarker = "==== kabar interop test: killed here ===="
+
+func (r *remoteHS) kill() {
+	if r.proc == nil {
+		return
+	}
+	r.proc.Process.Kill()
+	<-r.exited
+	r.proc = nil
 }
 
 func (r *remoteHS) dumpLog(t *testing.T) {
@@ -221,8 +261,9 @@ func (r *remoteHS) waitMembership(t *testing.T, token, room, user, want string) 
 
 // interopRooms is the scenario set both interop tests run between alice@kabar
 // and bob@remote: rooms created on either side (joined after an invite and by
-// room ID with via), EDUs, backfilled history, profiles, declined invites and
-// a kick.
+// room ID with via), EDUs, backfilled history, profiles, declined invites, a
+// kick, knocks and restricted joins, and a backlog delivered across each
+// server's outage.
 func interopRooms(t *testing.T, hs *fedServer, r *remoteHS, alice, bob string) {
 	aliceID, bobID := "@alice:"+hs.ServerName, "@bob:"+r.ServerName
 	var room string // empty when -run leaves "kabar room" out
@@ -312,4 +353,7 @@ func interopRooms(t *testing.T, hs *fedServer, r *remoteHS, alice, bob string) {
 			t.Errorf("%s sees alice as %v", r.Name, m)
 		}
 	})
+	t.Run("join rules", func(t *testing.T) { interopJoinRules(t, hs, r, alice, bob) })
+	// Last: it kills and restarts each server.
+	t.Run("outage", func(t *testing.T) { interopOutage(t, hs, r, alice, bob) })
 }
