@@ -98,6 +98,12 @@ func New(opts Options) (*Service, error) {
 		processed: opts.Events.Current(), done: make(chan struct{}), pushUsers: map[string]bool{},
 		rooms: roomCache{},
 	}
+	// Back to the stored position before anything can ask how far the
+	// worker is: a /sync right after a restart must wait for the events
+	// committed while it was stopped, not take their counts as final.
+	if err := s.resume(context.Background()); err != nil {
+		return nil, err
+	}
 	s.deliver = newDelivery(s)
 	return s, nil
 }
@@ -198,12 +204,6 @@ func (s *Service) Run(ctx context.Context) error {
 		s.pushUsers[u] = true
 	}
 	s.mu.Unlock()
-	if err := s.resume(ctx); err != nil {
-		if ctx.Err() != nil {
-			return nil
-		}
-		return err
-	}
 	// Catch up on what committed while stopped before waiting for a kick.
 	s.opts.Kick.Notify(0, nil)
 	var wg sync.WaitGroup
