@@ -156,8 +156,11 @@ func (ToDeviceSync) Stream() clientsync.StreamID { return clientsync.StreamToDev
 func (t ToDeviceSync) Current() int64 { return t.Keys.ToDeviceStream().Current() }
 
 func (t ToDeviceSync) Fill(ctx context.Context, q clientsync.ExtensionQuery, out *clientsync.Extensions) error {
-	evs, err := t.Keys.SyncToDevice(ctx, q.UserID, q.DeviceID, q.Since, q.Upto)
+	evs, next, err := t.Keys.SyncToDevice(ctx, q.UserID, q.DeviceID, q.Since, q.Upto, q.Limit)
 	out.ToDevice = evs
+	if next < q.Upto {
+		out.ToDeviceNext = next
+	}
 	return err
 }
 

@@ -7,32 +7,37 @@ import (
 )
 
 // SyncToDevice returns a device's to-device events in (since, upto] of the
-// to-device stream, oldest first. Syncing with since acknowledges every
-// message at or before it, which is then deleted (send_to_device.md
-// "Server behaviour": delivered at least once, removed after the client
-// has seen them).
-func (s *Service) SyncToDevice(ctx context.Context, userID, deviceID string, since, upto int64) ([]json.RawMessage, error) {
+// to-device stream, oldest first, at most limit of them (0: all). Syncing
+// with since acknowledges every message at or before it, which is then
+// deleted (send_to_device.md "Server behaviour": delivered at least once,
+// removed after the client has seen them). next is where the batch ends:
+// upto, or the last message's position when limit cut it short.
+func (s *Service) SyncToDevice(ctx context.Context, userID, deviceID string, since, upto int64, limit int) (evs []json.RawMessage, next int64, err error) {
 	if deviceID == "" {
-		return nil, nil
+		return nil, upto, nil
 	}
 	if since > 0 {
 		if err := s.st.AckToDevice(ctx, userID, deviceID, since); err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 	}
-	msgs, err := s.st.ToDeviceInbox(ctx, userID, deviceID, since, upto, 0)
+	msgs, err := s.st.ToDeviceInbox(ctx, userID, deviceID, since, upto, limit)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
+	}
+	next = upto
+	if limit > 0 && len(msgs) == limit {
+		next = msgs[len(msgs)-1].StreamPos
 	}
 	out := make([]json.RawMessage, 0, len(msgs))
 	for _, m := range msgs {
 		b, err := json.Marshal(ToDeviceEvent{Sender: m.Sender, Type: m.Type, Content: json.RawMessage(m.Content)})
 		if err != nil {
-			return nil, wrap("encode to-device event", err)
+			return nil, 0, wrap("encode to-device event", err)
 		}
 		out = append(out, b)
 	}
-	return out, nil
+	return out, next, nil
 }
 
 // DeviceListChanges returns the users whose device lists userID must

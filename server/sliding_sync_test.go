@@ -40,6 +40,7 @@ type ssRoom struct {
 	BumpStamp   int64  `json:"bump_stamp"`
 	JoinedCount *int64 `json:"joined_count"`
 	PrevBatch   string `json:"prev_batch"`
+	Expanded    bool   `json:"unstable_expanded_timeline"`
 }
 
 type ssResp struct {
@@ -116,6 +117,12 @@ func TestSlidingSyncBadRequests(t *testing.T) {
 			{"bad set_presence", "?set_presence=away", `{}`, 400, "M_INVALID_PARAM"},
 			{"bad to_device since", "", `{"extensions":{"to_device":{"enabled":true,"since":"x"}}}`, 400, "M_INVALID_PARAM"},
 			{"to_device since ahead", "", `{"extensions":{"to_device":{"enabled":true,"since":"999999"}}}`, 400, "M_INVALID_PARAM"},
+			{"negative to_device limit", "", `{"extensions":{"to_device":{"enabled":true,"limit":-1}}}`, 400, "M_INVALID_PARAM"},
+			{"to_device limit wrong type", "", `{"extensions":{"to_device":{"enabled":true,"limit":"10"}}}`, 400, "M_BAD_JSON"},
+			{"tags wrong type", "", `{"lists":{"a":{"filters":{"tags":"m.favourite"}}}}`, 400, "M_BAD_JSON"},
+			{"is_tombstoned wrong type", "", `{"lists":{"a":{"filters":{"is_tombstoned":"yes"}}}}`, 400, "M_BAD_JSON"},
+			{"spaces not room IDs", "", `{"lists":{"a":{"filters":{"spaces":["nope"]}}}}`, 400, "M_INVALID_PARAM"},
+			{"too many tags", "", `{"lists":{"a":{"filters":{"tags":[` + strings.Repeat(`"t",`, 256) + `"t"]}}}}`, 400, "M_INVALID_PARAM"},
 		}
 		for _, c := range cases {
 			code, body := ts.do(t, "POST", slidingPath+c.query, tok, strings.NewReader(c.body))

@@ -30,12 +30,18 @@ type ExtensionQuery struct {
 	// Initial is set for a sync without since (Since is 0 then, but it is
 	// also 0 on an incremental sync while the stream is still empty).
 	Initial bool
+	// Limit caps the to-device messages filled (0: all; only sliding
+	// sync sets it, MSC3885 "limit").
+	Limit int
 }
 
 // Extensions are the top-level /sync sections the extension sources fill.
 type Extensions struct {
 	// ToDevice are the to-device events, oldest first.
 	ToDevice []json.RawMessage
+	// ToDeviceNext is, when Limit cut ToDevice short, the position of its
+	// last message: the next batch starts after it (0 otherwise).
+	ToDeviceNext int64
 	// DeviceListsChanged / DeviceListsLeft are users whose device lists
 	// changed, or with whom the user no longer shares an encrypted room.
 	DeviceListsChanged []string

@@ -28,6 +28,7 @@ const (
 	maxListNameLen    = 64
 	maxConnIDLen      = 256
 	maxRequiredState  = 256
+	maxFilterValues   = 256
 	maxSlidingTimeout = 24 * time.Hour
 )
 
@@ -79,8 +80,13 @@ type ListFilters struct {
 	IsDM         *bool     `json:"is_dm,omitempty"`
 	IsInvite     *bool     `json:"is_invite,omitempty"`
 	IsEncrypted  *bool     `json:"is_encrypted,omitempty"`
+	IsTombstoned *bool     `json:"is_tombstoned,omitempty"`
 	RoomTypes    []*string `json:"room_types,omitempty"`
 	NotRoomTypes []*string `json:"not_room_types,omitempty"`
+	// Tags and NotTags are m.tag names; Spaces are space room IDs.
+	Tags    []string `json:"tags,omitempty"`
+	NotTags []string `json:"not_tags,omitempty"`
+	Spaces  []string `json:"spaces,omitempty"`
 }
 
 // SlidingExtensionsRequest enables the extensions (MSC3884/3885/3959/3960/3961
@@ -155,9 +161,15 @@ func (b *SlidingBody) validate() error {
 				return spec.InvalidParam("list %q: a range is [start, end] with 0 <= start <= end", name)
 			}
 		}
+		if err := l.Filters.validate(name); err != nil {
+			return err
+		}
 		if err := l.RoomConfig.validate("list " + name); err != nil {
 			return err
 		}
+	}
+	if td := b.Extensions.ToDevice; td != nil && td.Limit < 0 {
+		return spec.InvalidParam("extensions.to_device.limit must not be negative")
 	}
 	for id, sub := range b.RoomSubscriptions {
 		if _, err := spec.ParseRoomID(id); err != nil {
@@ -165,6 +177,22 @@ func (b *SlidingBody) validate() error {
 		}
 		if err := sub.validate("room subscription " + id); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+func (f *ListFilters) validate(list string) error {
+	if f == nil {
+		return nil
+	}
+	if len(f.Tags) > maxFilterValues || len(f.NotTags) > maxFilterValues || len(f.Spaces) > maxFilterValues ||
+		len(f.RoomTypes) > maxFilterValues || len(f.NotRoomTypes) > maxFilterValues {
+		return spec.InvalidParam("list %q: a filter has at most %d values", list, maxFilterValues)
+	}
+	for _, id := range f.Spaces {
+		if _, err := spec.ParseRoomID(id); err != nil {
+			return spec.InvalidParam("list %q: spaces: %q is not a room ID", list, id)
 		}
 	}
 	return nil
@@ -201,11 +229,14 @@ type SlidingListResult struct {
 // SlidingRoom is one room of the response. Fields the connection already
 // has and that did not change are left out.
 type SlidingRoom struct {
-	Name              string              `json:"name,omitempty"`
-	Avatar            string              `json:"avatar,omitempty"`
-	Heroes            []Hero              `json:"heroes,omitempty"`
-	IsDM              bool                `json:"is_dm,omitempty"`
-	Initial           bool                `json:"initial,omitempty"`
+	Name    string `json:"name,omitempty"`
+	Avatar  string `json:"avatar,omitempty"`
+	Heroes  []Hero `json:"heroes,omitempty"`
+	IsDM    bool   `json:"is_dm,omitempty"`
+	Initial bool   `json:"initial,omitempty"`
+	// ExpandedTimeline marks a timeline of the newest events sent because
+	// the client raised timeline_limit: not a continuation of what it has.
+	ExpandedTimeline  bool                `json:"unstable_expanded_timeline,omitempty"`
 	RequiredState     []clientevent.Event `json:"required_state,omitempty"`
 	Timeline          []clientevent.Event `json:"timeline,omitempty"`
 	PrevBatch         string              `json:"prev_batch,omitempty"`

@@ -47,6 +47,10 @@ type connState struct {
 	// dm are the rooms of the user's m.direct, read at token's account
 	// data position.
 	dm map[string]bool
+	// tags are the user's room tags (room -> tag names) at token's
+	// account data position; nil until a list filters on tags. Shared
+	// between positions: replaced, never modified.
+	tags map[string]map[string]bool
 }
 
 // roomInfo is what list sorting and filtering need of a room.
@@ -60,6 +64,8 @@ type roomInfo struct {
 	// (a room cannot stop being encrypted; its type never changes).
 	encrypted, encKnown, typeKnown bool
 	roomType                       *string
+	// tombstoned is loaded like encrypted.
+	tombstoned, tombKnown bool
 }
 
 // sentRoom is what the connection got of a room: up to which event
@@ -68,7 +74,16 @@ type sentRoom struct {
 	pos        int64
 	membership string
 	config     sentConfig
+	// lazy are the members whose current m.room.member the connection
+	// has, tracked for $LAZY so they are not sent again (Synapse's
+	// "previously returned" lazy members). Shared between positions:
+	// replaced, never modified; nil without $LAZY.
+	lazy map[string]bool
 }
+
+// maxLazyMembers bounds a room's lazy member set: past it, members are
+// sent again, which lazy loading allows.
+const maxLazyMembers = 10000
 
 // sentConfig is the widest configuration a room was sent with: a room
 // moving between lists with narrower configurations is not resent.
@@ -86,11 +101,9 @@ func newSentConfig(c *RoomConfig) sentConfig {
 	return sc
 }
 
-// covers reports whether everything c asks for was asked for already.
-func (sc sentConfig) covers(c *RoomConfig) bool {
-	if c.TimelineLimit > sc.timelineLimit {
-		return false
-	}
+// coversState reports whether every state entry c asks for was asked for
+// already.
+func (sc sentConfig) coversState(c *RoomConfig) bool {
 	for _, rs := range c.RequiredState {
 		if !sc.required[[2]string{rs[0], rs[1]}] {
 			return false
@@ -101,7 +114,7 @@ func (sc sentConfig) covers(c *RoomConfig) bool {
 
 func (st *connState) clone() *connState {
 	n := &connState{token: st.token, rooms: make(map[string]*roomInfo, len(st.rooms)),
-		sent: maps.Clone(st.sent), counts: maps.Clone(st.counts), dm: st.dm}
+		sent: maps.Clone(st.sent), counts: maps.Clone(st.counts), dm: st.dm, tags: st.tags}
 	for id, r := range st.rooms {
 		c := *r
 		n.rooms[id] = &c

@@ -49,8 +49,15 @@ func (sb *slidingBuild) source(id StreamID) ExtensionSource {
 	return nil
 }
 
-// toDevice delivers the device's to-device messages after since; asking
-// with since acknowledges (deletes) those up to it (MSC3885).
+// Bounds of a to-device batch (MSC3885 "limit"): Synapse's default, and a
+// cap so one response stays small.
+const (
+	defaultToDeviceLimit = 100
+	maxToDeviceLimit     = 1000
+)
+
+// toDevice delivers at most limit of the device's to-device messages after
+// since; asking with since acknowledges (deletes) those up to it (MSC3885).
 func (sb *slidingBuild) toDevice(ctx context.Context, req *ToDeviceExtRequest) error {
 	src := sb.source(StreamToDevice)
 	if src == nil {
@@ -65,12 +72,23 @@ func (sb *slidingBuild) toDevice(ctx context.Context, req *ToDeviceExtRequest) e
 			return spec.InvalidParam("extensions.to_device.since is not a position of this server")
 		}
 	}
+	limit := req.Limit
+	if limit == 0 {
+		limit = defaultToDeviceLimit
+	}
 	var out Extensions
-	q := ExtensionQuery{UserID: sb.req.UserID, DeviceID: sb.req.DeviceID, Since: since, Upto: upto, Initial: since == 0}
+	q := ExtensionQuery{UserID: sb.req.UserID, DeviceID: sb.req.DeviceID, Since: since, Upto: upto, Initial: since == 0,
+		Limit: min(limit, maxToDeviceLimit)}
 	if err := src.Fill(ctx, q, &out); err != nil {
 		return err
 	}
-	sb.resp.Extensions.ToDevice = &ToDeviceExt{NextBatch: strconv.FormatInt(upto, 10), Events: nonNilRaw(out.ToDevice)}
+	// A batch cut short ends at its last message: the rest follows on the
+	// next request, which acknowledges this batch with since.
+	next := upto
+	if out.ToDeviceNext > 0 {
+		next = out.ToDeviceNext
+	}
+	sb.resp.Extensions.ToDevice = &ToDeviceExt{NextBatch: strconv.FormatInt(next, 10), Events: nonNilRaw(out.ToDevice)}
 	sb.changed = sb.changed || len(out.ToDevice) > 0
 	return nil
 }

@@ -3,82 +3,11 @@ package sync
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"maps"
 	"slices"
 
 	"github.com/kabarchat/kabar/models"
-	"github.com/kabarchat/kabar/models/store"
 )
-
-// matches applies a list's filters to a room (MSC4186 "Filters").
-func (sb *slidingBuild) matches(ctx context.Context, id string, f *ListFilters) (bool, error) {
-	if f == nil {
-		return true, nil
-	}
-	info := sb.st.rooms[id]
-	if f.IsInvite != nil && (info.membership == "invite") != *f.IsInvite {
-		return false, nil
-	}
-	if f.IsDM != nil && sb.st.dm[id] != *f.IsDM {
-		return false, nil
-	}
-	if f.IsEncrypted != nil {
-		if !info.encKnown {
-			_, err := sb.s.st.CurrentStateRow(ctx, id, "m.room.encryption", "")
-			if err != nil && !errors.Is(err, store.ErrNotFound) {
-				return false, err
-			}
-			info.encrypted, info.encKnown = err == nil, true
-		}
-		if info.encrypted != *f.IsEncrypted {
-			return false, nil
-		}
-	}
-	if f.RoomTypes == nil && f.NotRoomTypes == nil {
-		return true, nil
-	}
-	if !info.typeKnown {
-		typ, err := sb.roomType(ctx, id)
-		if err != nil {
-			return false, err
-		}
-		info.roomType, info.typeKnown = typ, true
-	}
-	if f.RoomTypes != nil && !hasRoomType(f.RoomTypes, info.roomType) {
-		return false, nil
-	}
-	return !hasRoomType(f.NotRoomTypes, info.roomType), nil
-}
-
-// roomType is the type in the room's m.room.create content (nil: none,
-// or a room known only from an invite).
-func (sb *slidingBuild) roomType(ctx context.Context, id string) (*string, error) {
-	cs, err := sb.s.st.CurrentStateRow(ctx, id, "m.room.create", "")
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	ev, err := sb.s.st.EventByID(ctx, cs.EventID)
-	if err != nil {
-		return nil, err
-	}
-	var create struct {
-		Content struct {
-			Type *string `json:"type"`
-		} `json:"content"`
-	}
-	json.Unmarshal([]byte(ev.JSON), &create) // stored events are valid JSON
-	return create.Content.Type, nil
-}
-
-func hasRoomType(types []*string, t *string) bool {
-	return slices.ContainsFunc(types, func(x *string) bool {
-		return (x == nil && t == nil) || (x != nil && t != nil && *x == *t)
-	})
-}
 
 // builder returns a classic /sync builder set up for one room of this
 // response: the timeline limit as its filter, the connection's positions.
@@ -101,18 +30,27 @@ func (sb *slidingBuild) rooms(ctx context.Context) error {
 	for _, id := range slices.Sorted(maps.Keys(sb.window)) {
 		cfg, info := sb.window[id], sb.st.rooms[id]
 		prev, had := sb.old.sent[id]
-		// A configuration asking for more than was sent resends the room
-		// whole (NOTSPEC: Synapse sends just the extra state; a resend
-		// with initial is what that shortcut stands for).
-		initial := !had || prev.membership != info.membership || !prev.config.covers(cfg)
-		if !initial && info.bump <= prev.pos && !read[id] {
+		send := roomSend{from: prev.pos, lazy: prev.lazy, sent: prev.config}
+		switch {
+		case !had || prev.membership != info.membership || !prev.config.coversState(cfg) ||
+			(cfg.TimelineLimit > prev.config.timelineLimit && info.membership != "join"):
+			// Asking for more state than was sent resends the room whole
+			// (NOTSPEC: Synapse sends just the extra state; a resend with
+			// initial is what that shortcut stands for), as does more
+			// timeline of a room the user left.
+			send = roomSend{initial: true, sent: newSentConfig(cfg)}
+		case cfg.TimelineLimit > prev.config.timelineLimit && info.membership == "join":
+			// A raised timeline_limit sends the newest events up to the new
+			// limit, not the room afresh (Synapse's
+			// unstable_expanded_timeline). NOTSPEC: Synapse compares with
+			// the limit of the last request; Kabar with the widest sent, so
+			// lowering and raising it again does not expand.
+			send.expanded = true
+			send.sent.timelineLimit = cfg.TimelineLimit
+		case info.bump <= prev.pos && !read[id]:
 			continue
 		}
-		from, sent := prev.pos, prev.config
-		if initial {
-			from, sent = 0, newSentConfig(cfg)
-		}
-		room, err := sb.room(ctx, id, info, cfg, from, initial)
+		room, lazy, err := sb.room(ctx, id, info, cfg, send)
 		if err != nil {
 			return err
 		}
@@ -121,9 +59,19 @@ func (sb *slidingBuild) rooms(ctx context.Context) error {
 		}
 		sb.resp.Rooms[id] = room
 		sb.changed = true
-		sb.st.sent[id] = sentRoom{pos: sb.now[StreamEvents], membership: info.membership, config: sent}
+		sb.st.sent[id] = sentRoom{pos: sb.now[StreamEvents], membership: info.membership, config: send.sent, lazy: lazy}
 	}
 	return nil
+}
+
+// roomSend is how one room is sent: afresh (initial), or as what changed
+// after from, with its timeline expanded to the newest events when the
+// client raised its limit; lazy are the members the connection has.
+type roomSend struct {
+	from              int64
+	initial, expanded bool
+	sent              sentConfig
+	lazy              map[string]bool
 }
 
 // readRooms are the windowed rooms where the user's own receipts moved
@@ -155,33 +103,39 @@ func (sb *slidingBuild) readRooms(ctx context.Context) (map[string]bool, error) 
 // room builds one room: stripped state for an invite or knock; for a room
 // the user is (or was) in, the timeline after from, the required state
 // and the summary fields.
-func (sb *slidingBuild) room(ctx context.Context, id string, info *roomInfo, cfg *RoomConfig, from int64, initial bool) (*SlidingRoom, error) {
+func (sb *slidingBuild) room(ctx context.Context, id string, info *roomInfo, cfg *RoomConfig, send roomSend) (*SlidingRoom, map[string]bool, error) {
+	from, initial := send.from, send.initial
 	b := sb.builder(cfg.TimelineLimit)
-	r := &SlidingRoom{Initial: initial, BumpStamp: info.bump, IsDM: sb.st.dm[id]}
+	r := &SlidingRoom{Initial: initial, BumpStamp: info.bump, IsDM: sb.st.dm[id], ExpandedTimeline: send.expanded}
 	var to, visibleFrom, snap int64
 	if info.membership == "join" {
 		// The member list shared with /sync requests at the same position.
 		mp, err := b.memberPosition(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		to, visibleFrom = sb.now[StreamEvents], mp.StreamPos
 	} else {
 		member, err := b.memberEvent(ctx, id)
 		if err != nil || info.membership == "invite" || info.membership == "knock" {
-			return sb.stripped(ctx, b, id, info, member, r, err)
+			r, err = sb.stripped(ctx, b, id, info, member, r, err)
+			return r, nil, err
 		}
 		to, visibleFrom, snap = member.StreamPos, member.StreamPos+1, member.StateAfter
 	}
 	var tl timelineSlice
 	var err error
 	if cfg.TimelineLimit > 0 {
-		if tl, err = b.readTimeline(ctx, id, from, to, visibleFrom); err != nil {
-			return nil, err
+		tlFrom := from
+		if send.expanded {
+			tlFrom = 0
+		}
+		if tl, err = b.readTimeline(ctx, id, tlFrom, to, visibleFrom); err != nil {
+			return nil, nil, err
 		}
 		t, err := b.timelineSection(ctx, tl, b.filterTimeline(id, tl.rows))
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		r.Timeline, r.Limited, r.PrevBatch = t.Events, t.Limited, t.PrevBatch
 		for _, row := range tl.rows {
@@ -192,23 +146,24 @@ func (sb *slidingBuild) room(ctx context.Context, id string, info *roomInfo, cfg
 	}
 	if info.membership == "join" {
 		if snap, err = sb.snapshot(ctx, id, tl); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	rs := roomState{sb: sb, b: b, id: id, snap: snap, from: from, to: to, initial: initial, tl: tl,
-		// An unlimited timeline after from holds every state change.
-		tlComplete: cfg.TimelineLimit > 0 && !tl.limited && from > 0}
+	rs := roomState{sb: sb, b: b, id: id, snap: snap, from: from, to: to, initial: initial, tl: tl, lazy: send.lazy,
+		// An unlimited timeline after from holds every state change (an
+		// expanded one reaches back before from).
+		tlComplete: cfg.TimelineLimit > 0 && !tl.limited && from > 0 && !send.expanded}
 	if err := rs.fill(ctx, cfg, r); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if info.membership == "join" && sb.s.opts.Unread != nil {
 		c, err := b.unreadCounts(ctx, id)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		r.NotificationCount, r.HighlightCount = c.NotificationCount, c.HighlightCount
 	}
-	return r, nil
+	return r, rs.lazy, nil
 }
 
 // stripped finishes an invited or knocked room: its stripped state.

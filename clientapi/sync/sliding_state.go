@@ -20,6 +20,11 @@ type roomState struct {
 	tl       timelineSlice
 	// tlComplete says the timeline holds every event after from.
 	tlComplete bool
+	// lazy are the members the connection has (nil on an initial room);
+	// fill replaces it with the set after this response.
+	lazy map[string]bool
+	// changedMembers are the members whose event changed after from.
+	changedMembers map[string]bool
 }
 
 // fill sets required_state, and on an initial room (or when the state
@@ -37,6 +42,7 @@ func (rs *roomState) fill(ctx context.Context, cfg *RoomConfig, r *SlidingRoom) 
 	if err != nil {
 		return err
 	}
+	rs.trackLazy(want, rows)
 	if r.RequiredState, err = rs.b.format(ctx, rows); err != nil {
 		return err
 	}
@@ -67,6 +73,50 @@ func (rs *roomState) fill(ctx context.Context, cfg *RoomConfig, r *SlidingRoom) 
 	return err
 }
 
+// trackLazy updates the members the connection has for $LAZY: those sent
+// now join the set; those whose membership changed without being sent
+// leave it, so they are sent again when they next speak. The set is
+// replaced, not modified: older positions share it.
+func (rs *roomState) trackLazy(want stateWants, rows []models.Event) {
+	if want.lazy == nil {
+		rs.lazy = nil
+		return
+	}
+	sent := map[string]bool{}
+	for _, r := range rows {
+		if r.Type == "m.room.member" {
+			sent[*r.StateKey] = true
+		}
+	}
+	var stale []string
+	for u := range rs.changedMembers {
+		if !sent[u] && rs.lazy[u] {
+			stale = append(stale, u)
+		}
+	}
+	added := false
+	for u := range sent {
+		added = added || !rs.lazy[u]
+	}
+	if !added && len(stale) == 0 {
+		return
+	}
+	lazy := make(map[string]bool, len(rs.lazy)+len(sent))
+	for u := range rs.lazy {
+		lazy[u] = true
+	}
+	for _, u := range stale {
+		delete(lazy, u)
+	}
+	for u := range sent {
+		if len(lazy) >= maxLazyMembers {
+			break
+		}
+		lazy[u] = true
+	}
+	rs.lazy = lazy
+}
+
 // initialState picks the wanted entries of the room's state.
 func (rs *roomState) initialState(ctx context.Context, want stateWants) ([]models.Event, error) {
 	if want.none() {
@@ -86,8 +136,8 @@ func (rs *roomState) initialState(ctx context.Context, want stateWants) ([]model
 }
 
 // stateDelta is the wanted state that changed after from, plus the
-// members of the timeline's senders ($LAZY): sending one the client has is
-// allowed, as for lazy-loading /sync. It also reports which types changed.
+// members of the timeline's senders ($LAZY) the connection does not have
+// yet. It also reports which types changed.
 func (rs *roomState) stateDelta(ctx context.Context, want stateWants) ([]models.Event, map[string]bool, error) {
 	var rows []models.Event
 	if rs.tlComplete {
@@ -103,11 +153,15 @@ func (rs *roomState) stateDelta(ctx context.Context, want stateWants) ([]models.
 		}
 	}
 	rows = latestPerKey(rows)
+	rs.changedMembers = map[string]bool{}
 	changed := map[string]bool{}
 	have := map[string]bool{}
 	out := rows[:0:0]
 	for _, r := range rows {
 		changed[r.Type] = true
+		if r.Type == "m.room.member" {
+			rs.changedMembers[*r.StateKey] = true
+		}
 		if want.has(r.Type, *r.StateKey) {
 			out = append(out, r)
 			if r.Type == "m.room.member" {
@@ -117,7 +171,8 @@ func (rs *roomState) stateDelta(ctx context.Context, want stateWants) ([]models.
 	}
 	var nids []int64
 	for u := range want.lazy {
-		if have[u] {
+		// A member the connection has, unchanged since, is not sent again.
+		if have[u] || rs.lazy[u] {
 			continue
 		}
 		nid, err := rs.sb.s.state.Lookup(ctx, rs.sb.s.st, rs.snap, store.StateKey{Type: "m.room.member", StateKey: u})

@@ -80,7 +80,11 @@ type slidingBuild struct {
 	window map[string]*RoomConfig
 	// listRooms are the windowed rooms of each list.
 	listRooms map[string][]string
-	resp      *SlidingResponse
+	// tagsLoaded says st.tags is up to date; children caches the spaces'
+	// children for this response.
+	tagsLoaded bool
+	children   map[string]map[string]bool
+	resp       *SlidingResponse
 }
 
 func (sb *slidingBuild) build(ctx context.Context) (*SlidingResponse, *connState, error) {
@@ -146,6 +150,9 @@ func (sb *slidingBuild) updateRooms(ctx context.Context) error {
 		info.membership, info.bump = m.Membership, max(info.bump, bump)
 		if !info.encrypted {
 			info.encKnown = false // it may have been turned on since
+		}
+		if !info.tombstoned {
+			info.tombKnown = false
 		}
 	}
 	return nil

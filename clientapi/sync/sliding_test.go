@@ -88,3 +88,31 @@ func TestStateWants(t *testing.T) {
 		t.Error("no required_state wants something")
 	}
 }
+
+// TestSlidingLazyCopyOnWrite: tracking $LAZY members replaces the set, so
+// an older position of the connection keeps what it had.
+func TestSlidingLazyCopyOnWrite(t *testing.T) {
+	key := func(s string) *string { return &s }
+	old := map[string]bool{"@a:x": true, "@gone:x": true}
+	rs := &roomState{lazy: old, changedMembers: map[string]bool{"@gone:x": true, "@b:x": true}}
+	want := stateWants{lazy: map[string]bool{"@b:x": true}}
+	rs.trackLazy(want, []models.Event{{Type: "m.room.member", StateKey: key("@b:x")}, {Type: "m.room.name", StateKey: key("")}})
+	if len(old) != 2 || !old["@gone:x"] || old["@b:x"] {
+		t.Errorf("the older position's set changed: %v", old)
+	}
+	if len(rs.lazy) != 2 || !rs.lazy["@a:x"] || !rs.lazy["@b:x"] {
+		t.Errorf("new set %v, want @a:x and @b:x", rs.lazy)
+	}
+	// Nothing new: the same set is kept, not copied.
+	same := rs.lazy
+	rs.changedMembers = nil
+	rs.trackLazy(want, []models.Event{{Type: "m.room.member", StateKey: key("@b:x")}})
+	if len(rs.lazy) != 2 || fmt.Sprintf("%p", same) != fmt.Sprintf("%p", rs.lazy) {
+		t.Errorf("unchanged set was replaced")
+	}
+	// Without $LAZY nothing is tracked.
+	rs.trackLazy(stateWants{}, nil)
+	if rs.lazy != nil {
+		t.Errorf("set kept without $LAZY: %v", rs.lazy)
+	}
+}
