@@ -67,9 +67,15 @@ func call(ctx context.Context, client *http.Client, reg *Registration, method, p
 }
 
 // sendTransaction is PUT /_matrix/app/v1/transactions/{txnId}
-// (transactions.yaml).
-func sendTransaction(ctx context.Context, client *http.Client, reg *Registration, txnID string, events []any) error {
+// (transactions.yaml). ephemeral is omitted when empty; it goes under the
+// stable key and, as Synapse sends it, the MSC2409 one that older bridges
+// read.
+func sendTransaction(ctx context.Context, client *http.Client, reg *Registration, txnID string, events, ephemeral []any) error {
 	body := map[string]any{"events": events}
+	if len(ephemeral) > 0 {
+		body["ephemeral"] = ephemeral
+		body["de.sorunome.msc2409.ephemeral"] = ephemeral
+	}
 	return call(ctx, client, reg, http.MethodPut, "/_matrix/app/v1/transactions/"+url.PathEscape(txnID), body, nil)
 }
 

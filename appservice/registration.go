@@ -37,6 +37,12 @@ type Registration struct {
 	// sender never is); absent means true.
 	RateLimited *bool    `yaml:"rate_limited"`
 	Protocols   []string `yaml:"protocols"`
+	// ReceiveEphemeral asks for receipts, typing and presence in the
+	// transactions' ephemeral list (registration.yaml receive_ephemeral,
+	// MSC2409); bridges still write the unstable key, which Synapse
+	// honours too.
+	ReceiveEphemeral         bool `yaml:"receive_ephemeral"`
+	ReceiveEphemeralUnstable bool `yaml:"de.sorunome.msc2409.push_ephemeral"`
 
 	// Sender is the sender_localpart's user ID on this server.
 	Sender spec.UserID `yaml:"-"`
@@ -100,6 +106,9 @@ func (r *Registration) BaseURL() string {
 	return strings.TrimRight(*r.URL, "/")
 }
 
+// Ephemeral reports whether the service receives ephemeral events.
+func (r *Registration) Ephemeral() bool { return r.ReceiveEphemeral || r.ReceiveEphemeralUnstable }
+
 // IsRateLimited reports whether the service's masqueraded users are
 // rate-limited.
 func (r *Registration) IsRateLimited() bool { return r.RateLimited == nil || *r.RateLimited }
@@ -133,8 +142,8 @@ func Load(paths []string, server spec.ServerName) ([]*Registration, error) {
 }
 
 // Parse decodes and validates one registration. Unknown keys are allowed:
-// bridges write vendor extensions (de.sorunome.msc2409.push_ephemeral,
-// org.matrix.msc3202, ...) that this server does not act on.
+// bridges write vendor extensions (org.matrix.msc3202, ...) that this
+// server does not act on.
 func Parse(data []byte, server spec.ServerName) (*Registration, error) {
 	var r Registration
 	if err := yaml.NewDecoder(bytes.NewReader(data)).Decode(&r); err != nil {

@@ -67,6 +67,27 @@ func TestParseRegistration(t *testing.T) {
 	}
 }
 
+// TestParseRegistrationEphemeral: receive_ephemeral (the spec's key) and
+// de.sorunome.msc2409.push_ephemeral (what bridges write, honoured as
+// Synapse does) each turn ephemeral events on.
+func TestParseRegistrationEphemeral(t *testing.T) {
+	unstable := "de.sorunome.msc2409.push_ephemeral: true\n"
+	for _, tc := range []struct {
+		name, from, to string
+		want           bool
+	}{
+		{"unstable key", "", "", true},
+		{"stable key", unstable, "receive_ephemeral: true\n", true},
+		{"both off", unstable, "receive_ephemeral: false\n", false},
+		{"absent", unstable, "", false},
+	} {
+		r, err := Parse([]byte(strings.Replace(goodYAML, tc.from, tc.to, 1)), "example.org")
+		if err != nil || r.Ephemeral() != tc.want {
+			t.Errorf("%s: Ephemeral() = %v, want %v (err %v)", tc.name, r != nil && r.Ephemeral(), tc.want, err)
+		}
+	}
+}
+
 func TestParseRegistrationNullURL(t *testing.T) {
 	r, err := Parse([]byte(strings.Replace(goodYAML, `url: "http://127.0.0.1:1234"`, "url: null", 1)), "example.org")
 	if err != nil || r.BaseURL() != "" {
@@ -86,6 +107,7 @@ func TestParseRegistrationErrors(t *testing.T) {
 		{"bad regex", `regex: "@_irc_bridge_.*"`, `regex: "@_irc_(["`, "namespaces.users[0]: regex"},
 		{"empty regex", `regex: "#_irc_bridge_.*"`, `regex: ""`, "namespaces.aliases[0]: regex: must be set"},
 		{"not YAML", `namespaces:`, `namespaces: [`, "parse YAML"},
+		{"ephemeral not a bool", `push_ephemeral: true`, `push_ephemeral: [1]`, "parse YAML"},
 	} {
 		_, err := Parse([]byte(strings.Replace(goodYAML, tc.from, tc.to, 1)), "example.org")
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -22,6 +22,8 @@ type Store interface {
 	SetWorkerPosition(ctx context.Context, name string, pos int64) error
 	StreamEventsBetween(ctx context.Context, from, to int64, limit int) ([]models.Event, error)
 	JoinedMembersSince(ctx context.Context, roomID string) (map[string]int64, error)
+	ReceiptsBetween(ctx context.Context, from, to int64, limit int) ([]models.Receipt, error)
+	UsersSharingRoomWith(ctx context.Context, userID string) ([]string, error)
 	RoomAliases(ctx context.Context, roomID string) ([]string, error)
 	UserExists(ctx context.Context, userID string) (bool, error)
 	Alias(ctx context.Context, alias string) (models.RoomAlias, error)
@@ -34,8 +36,12 @@ type Options struct {
 	// Events is the room service's stream; the senders read up to its
 	// readable position.
 	Events *streampos.Allocator
-	// Kick is the doorbell the room service rings.
+	// Kick is the doorbell the room service rings, and typing and
+	// presence changes too.
 	Kick *Kick
+	// Ephemeral feeds the services registered with receive_ephemeral;
+	// nil sends them none.
+	Ephemeral *EphemeralSources
 	// Format turns stored events into the ClientEvents a transaction
 	// carries (same order and length).
 	Format func(ctx context.Context, rows []models.Event) ([]any, error)

@@ -252,17 +252,7 @@ func (t *Tracker) Current() int64 {
 // sharing a room with the syncing user (and the user) changed in
 // (Since, Upto].
 func (t *Tracker) Fill(ctx context.Context, q clientsync.ExtensionQuery, out *clientsync.Extensions) error {
-	if !t.opts.Enabled || q.Upto <= q.Since {
-		return nil
-	}
-	t.mu.Lock()
-	changed := map[string]Status{}
-	for u, e := range t.users {
-		if e.pos > q.Since && e.pos <= q.Upto {
-			changed[u] = t.status(e)
-		}
-	}
-	t.mu.Unlock()
+	changed := t.Changes(q.Since, q.Upto)
 	if len(changed) == 0 {
 		return nil
 	}
@@ -287,6 +277,23 @@ func (t *Tracker) Fill(ctx context.Context, q clientsync.ExtensionQuery, out *cl
 		out.Presence = append(out.Presence, ev)
 	}
 	return nil
+}
+
+// Changes returns the users whose presence changed in (since, upto] with
+// their current presence (none when disabled).
+func (t *Tracker) Changes(since, upto int64) map[string]Status {
+	if !t.opts.Enabled || upto <= since {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	changed := map[string]Status{}
+	for u, e := range t.users {
+		if e.pos > since && e.pos <= upto {
+			changed[u] = t.status(e)
+		}
+	}
+	return changed
 }
 
 // SharesRoom reports whether viewer may see target's presence: they share

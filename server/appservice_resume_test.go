@@ -65,23 +65,8 @@ func TestAppServiceResumesAfterRestart(t *testing.T) {
 			alice, room := bridgedRoom(t, ts)
 			asSendText(t, ts, alice, room, "m1")
 			asSendText(t, ts, alice, room, "m2")
-			deadline := time.Now().Add(10 * time.Second)
-			for {
-				f.mu.Lock()
-				n := len(f.attempts)
-				f.mu.Unlock()
-				if n >= 2 {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatal("no transaction attempted while the service was down")
-				}
-				time.Sleep(20 * time.Millisecond)
-			}
+			inFlight := f.waitAttempts(t, 2, "no transaction attempted while the service was down")
 			stop()
-			f.mu.Lock()
-			inFlight := f.attempts[len(f.attempts)-1]
-			f.mu.Unlock()
 
 			f.setFailing(0)
 			startStoppableWith(t, db.URL, dataDir, mutate)
@@ -95,6 +80,55 @@ func TestAppServiceResumesAfterRestart(t *testing.T) {
 	}
 }
 
+// mautrixBridge is a mautrix-go appservice registered with a server on
+// dbURL, its ghost joined to alice's room.
+type mautrixBridge struct {
+	as    *mxas.AppService
+	reg   *mxas.Registration
+	ghost *mxas.IntentAPI
+	alice *mautrix.Client
+	room  id.RoomID
+}
+
+// startMautrixBridge starts it; ephemeral sets receive_ephemeral.
+func startMautrixBridge(t *testing.T, dbURL string, ephemeral bool) *mautrixBridge {
+	t.Helper()
+	ctx := context.Background()
+	as := mxas.Create()
+	srvAS := newHTTPTestServer(t, as.Router)
+	reg := mxas.CreateRegistration()
+	reg.ID, reg.URL, reg.SenderLocalpart = "mxbridge", srvAS, "mxbot"
+	reg.Namespaces.UserIDs.Register(regexp.MustCompile(`@_mx_.*:kabar\.test`), true)
+	reg.RateLimited = new(bool)
+	reg.EphemeralEvents = ephemeral
+	as.Registration = reg
+	path := t.TempDir() + "/mx.yaml"
+	if err := reg.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	ts, _ := startStoppableWith(t, dbURL, t.TempDir(), func(c *configs.Config) {
+		openRegistration(c)
+		c.AppServiceConfigFiles = []string{path}
+	})
+	as.HomeserverDomain = "kabar.test"
+	if err := as.SetHomeserverURL(ts.URL); err != nil {
+		t.Fatal(err)
+	}
+	ghost := as.Intent("@_mx_carol:kabar.test")
+	if err := ghost.EnsureRegistered(ctx); err != nil {
+		t.Fatalf("ensure registered: %v", err)
+	}
+	alice := registerClient(t, ts, "alice")
+	room, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Invite: []id.UserID{ghost.UserID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ghost.EnsureJoined(ctx, room.RoomID); err != nil {
+		t.Fatalf("ghost join: %v", err)
+	}
+	return &mautrixBridge{as: as, reg: reg, ghost: ghost, alice: alice, room: room.RoomID}
+}
+
 // TestAppServiceMautrix: mautrix-go's appservice package (what the mautrix
 // bridges are built on) registers a ghost, joins it, sends as it, receives
 // a user's message through its transaction handler, and pings.
@@ -102,51 +136,21 @@ func TestAppServiceMautrix(t *testing.T) {
 	for _, db := range storetest.URLs(t) {
 		t.Run(db.Name, func(t *testing.T) {
 			ctx := context.Background()
-			as := mxas.Create()
-			srvAS := newHTTPTestServer(t, as.Router)
-			reg := mxas.CreateRegistration()
-			reg.ID, reg.URL, reg.SenderLocalpart = "mxbridge", srvAS, "mxbot"
-			reg.Namespaces.UserIDs.Register(regexp.MustCompile(`@_mx_.*:kabar\.test`), true)
-			reg.RateLimited = new(bool)
-			as.Registration = reg
-			path := t.TempDir() + "/mx.yaml"
-			if err := reg.Save(path); err != nil {
-				t.Fatal(err)
-			}
-			ts, _ := startStoppableWith(t, db.URL, t.TempDir(), func(c *configs.Config) {
-				openRegistration(c)
-				c.AppServiceConfigFiles = []string{path}
-			})
-			as.HomeserverDomain = "kabar.test"
-			if err := as.SetHomeserverURL(ts.URL); err != nil {
-				t.Fatal(err)
-			}
-			if _, err := as.BotClient().AppservicePing(ctx, reg.ID, "mx-ping"); err != nil {
+			b := startMautrixBridge(t, db.URL, false)
+			if _, err := b.as.BotClient().AppservicePing(ctx, b.reg.ID, "mx-ping"); err != nil {
 				t.Fatalf("ping: %v", err)
 			}
-			ghost := as.Intent("@_mx_carol:kabar.test")
-			if err := ghost.EnsureRegistered(ctx); err != nil {
-				t.Fatalf("ensure registered: %v", err)
-			}
-			alice := registerClient(t, ts, "alice")
-			room, err := alice.CreateRoom(ctx, &mautrix.ReqCreateRoom{Invite: []id.UserID{ghost.UserID}})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := ghost.EnsureJoined(ctx, room.RoomID); err != nil {
-				t.Fatalf("ghost join: %v", err)
-			}
-			if _, err := ghost.SendMessageEvent(ctx, room.RoomID, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: "from the bridge"}, mautrix.ReqSendEvent{Timestamp: 1700000000000}); err != nil {
+			if _, err := b.ghost.SendMessageEvent(ctx, b.room, event.EventMessage, &event.MessageEventContent{MsgType: event.MsgText, Body: "from the bridge"}, mautrix.ReqSendEvent{Timestamp: 1700000000000}); err != nil {
 				t.Fatalf("ghost send: %v", err)
 			}
-			if _, err := alice.SendText(ctx, room.RoomID, "to the bridge"); err != nil {
+			if _, err := b.alice.SendText(ctx, b.room, "to the bridge"); err != nil {
 				t.Fatal(err)
 			}
 			timeout := time.After(15 * time.Second)
 			for {
 				select {
-				case ev := <-as.Events:
-					if ev.Type == event.EventMessage && ev.Sender == alice.UserID {
+				case ev := <-b.as.Events:
+					if ev.Type == event.EventMessage && ev.Sender == b.alice.UserID {
 						if strings.Contains(ev.Content.AsMessage().Body, "to the bridge") {
 							return
 						}

@@ -40,19 +40,25 @@ type fakeAppService struct {
 	pings    []string
 	queried  []string
 	badAuth  int
+	// hsToken is the token it expects (hsToken unless a test sets another).
+	hsToken string
 }
 
 type asTxn struct {
 	ID     string
 	Events []map[string]any
+	// Ephemeral and Unstable are the stable and MSC2409 ephemeral lists.
+	Ephemeral, Unstable []map[string]any
 }
 
 func newFakeAppService(t *testing.T) *fakeAppService {
-	f := &fakeAppService{}
+	f := &fakeAppService{hsToken: hsToken}
 	mux := http.NewServeMux()
 	mux.HandleFunc("PUT /_matrix/app/v1/transactions/{txn}", f.authed(func(w http.ResponseWriter, r *http.Request) {
 		var body struct {
-			Events []map[string]any `json:"events"`
+			Events    []map[string]any `json:"events"`
+			Ephemeral []map[string]any `json:"ephemeral"`
+			Unstable  []map[string]any `json:"de.sorunome.msc2409.ephemeral"`
 		}
 		json.NewDecoder(r.Body).Decode(&body)
 		f.mu.Lock()
@@ -72,7 +78,7 @@ func newFakeAppService(t *testing.T) *fakeAppService {
 				return
 			}
 		}
-		f.accepted = append(f.accepted, asTxn{ID: txn, Events: body.Events})
+		f.accepted = append(f.accepted, asTxn{ID: txn, Events: body.Events, Ephemeral: body.Ephemeral, Unstable: body.Unstable})
 		w.Write([]byte("{}"))
 	}))
 	mux.HandleFunc("GET /_matrix/app/v1/users/{user}", f.authed(func(w http.ResponseWriter, r *http.Request) {
@@ -109,7 +115,7 @@ func newFakeAppService(t *testing.T) *fakeAppService {
 // authed checks the hs_token (application-service-api.md "Authorization").
 func (f *fakeAppService) authed(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get("Authorization") != "Bearer "+hsToken {
+		if r.Header.Get("Authorization") != "Bearer "+f.hsToken {
 			f.mu.Lock()
 			f.badAuth++
 			f.mu.Unlock()
@@ -160,6 +166,25 @@ func (f *fakeAppService) waitBodies(t *testing.T, want []string, within time.Dur
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("application service received %v, want %v", got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitAttempts waits until the service was tried n times (failing or not)
+// and returns the last transaction ID tried.
+func (f *fakeAppService) waitAttempts(t *testing.T, n int, what string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		f.mu.Lock()
+		if len(f.attempts) >= n {
+			defer f.mu.Unlock()
+			return f.attempts[len(f.attempts)-1]
+		}
+		f.mu.Unlock()
+		if time.Now().After(deadline) {
+			t.Fatal(what)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

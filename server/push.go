@@ -66,13 +66,13 @@ func gatewayClient(networks []string) (*http.Client, error) {
 // newPresence builds the presence tracker; it wakes the users sharing a
 // room with whoever changed, and sends our users' changes to the servers
 // of those users. The saved presence is loaded before any request.
-func newPresence(ctx context.Context, cfg *configs.Config, st *store.Store, n *clientsync.Notifier, out *ephemeral.PresencePublisher, log *slog.Logger) (*presence.Tracker, error) {
+func newPresence(ctx context.Context, cfg *configs.Config, st *store.Store, wake func(userIDs ...string), out *ephemeral.PresencePublisher, log *slog.Logger) (*presence.Tracker, error) {
 	t := presence.New(presence.Options{
 		Enabled:      cfg.Presence.Enabled,
 		IdleTimeout:  cfg.Presence.IdleTimeout,
 		OfflineAfter: cfg.Sync.MaxTimeout + time.Minute,
 		Peers:        st.UsersSharingRoomWith,
-		Wake:         n.Wake,
+		Wake:         wake,
 		Publish:      publishPresence(out),
 		Store:        st,
 		Logger:       log,

@@ -85,8 +85,10 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 	pushKick := notifications.NewKick()
 	asKick := appservice.NewKick()
 	notifiers := roomNotifiers{notifier, keysKick, pushKick}
+	wakeSide := notifier.Wake // typing and presence changes
 	if len(accounts.AppServiceRegistry().All()) > 0 {
 		notifiers = append(notifiers, asKick) // no doorbell to ring without services
+		wakeSide = func(users ...string) { notifier.Wake(users...); asKick.Notify(0, nil) }
 	}
 	fed, err := newFederation(cfg, serverName, st, log)
 	if err != nil {
@@ -112,20 +114,20 @@ func newServer(ctx context.Context, cfg *configs.Config, log *slog.Logger) (*ser
 		st.Close()
 		return nil, err
 	}
-	tracker, err := newPresence(ctx, cfg, st, notifier, fed.presencePublisher(log), log)
+	tracker, err := newPresence(ctx, cfg, st, wakeSide, fed.presencePublisher(log), log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	pushP := &pushPart{notes: pushSvc, presence: tracker}
-	syncP, err = newSync(ctx, cfg, st, roomSvc, notifier, append(keysSync, pushP.presence), unreadSource{pushSvc}, log)
+	syncP, err = newSync(ctx, cfg, st, roomSvc, notifier, wakeSide, append(keysSync, pushP.presence), unreadSource{pushSvc}, log)
 	if err != nil {
 		st.Close()
 		return nil, err
 	}
 	fedMembership := fed.attach(roomSvc, eduSinks{keys: keys, sync: syncP.syncer, presence: pushP.presence, store: st})
 	syncP.backfill.svc = fedMembership
-	appServices, err := newAppServices(ctx, st, roomSvc, accounts, asKick, log)
+	appServices, err := newAppServices(ctx, st, roomSvc, accounts, asKick, syncP, pushP.presence, log)
 	if err != nil {
 		st.Close()
 		return nil, err

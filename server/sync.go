@@ -20,6 +20,7 @@ type syncPart struct {
 	notifier *clientsync.Notifier
 	syncer   *clientsync.Syncer
 	typing   *clientsync.Typing
+	receipts *streampos.Allocator
 	// backfill is bound to the federation membership service once it
 	// exists (it is built after the syncer).
 	backfill *lateBackfill
@@ -37,7 +38,9 @@ func (b *lateBackfill) Backfill(ctx context.Context, roomID spec.RoomID, user sp
 
 // newSync builds the syncer over the room service's event stream and the
 // side streams, which continue after the positions already stored.
-func newSync(ctx context.Context, cfg *configs.Config, st *store.Store, roomSvc *rooms.Service, n *clientsync.Notifier, ext []clientsync.ExtensionSource, unread clientsync.UnreadSource, log *slog.Logger) (*syncPart, error) {
+// wake is how side-stream changes wake their users (the notifier, and the
+// application service senders).
+func newSync(ctx context.Context, cfg *configs.Config, st *store.Store, roomSvc *rooms.Service, n *clientsync.Notifier, wake func(userIDs ...string), ext []clientsync.ExtensionSource, unread clientsync.UnreadSource, log *slog.Logger) (*syncPart, error) {
 	adPos, err := st.MaxStreamPos(ctx, "account_data")
 	if err != nil {
 		return nil, err
@@ -46,7 +49,7 @@ func newSync(ctx context.Context, cfg *configs.Config, st *store.Store, roomSvc 
 	if err != nil {
 		return nil, err
 	}
-	p := &syncPart{notifier: n, backfill: &lateBackfill{}}
+	p := &syncPart{notifier: n, backfill: &lateBackfill{}, receipts: streampos.New(rcPos)}
 	// A typing change wakes the room's joined members.
 	p.typing = clientsync.NewTyping(func(roomID string) {
 		members, err := roomSvc.Members(context.Background(), spec.RoomID(roomID), "join")
@@ -54,12 +57,12 @@ func newSync(ctx context.Context, cfg *configs.Config, st *store.Store, roomSvc 
 			log.Warn("load members for typing", "room", roomID, "err", err)
 			return
 		}
-		n.Wake(members...)
+		wake(members...)
 	}, nil)
 	streams := &clientsync.Streams{
 		Events:      roomSvc.Stream(),
 		AccountData: streampos.New(adPos),
-		Receipts:    streampos.New(rcPos),
+		Receipts:    p.receipts,
 		Typing:      p.typing,
 		Extensions:  ext,
 	}

@@ -36,3 +36,12 @@ func (s *Store) ReceiptRooms(ctx context.Context, userID string, from, to int64)
 		Where("r.stream_pos > ? AND r.stream_pos <= ?", from, to).Pluck("r.room_id", &rooms).Error
 	return rooms, mapErr("list rooms with new receipts for "+userID, err)
 }
+
+// ReceiptsBetween returns the receipts of every room changed in (from, to],
+// at most limit, in stream order (the application service sender's feed).
+func (s *Store) ReceiptsBetween(ctx context.Context, from, to int64, limit int) ([]models.Receipt, error) {
+	var rows []models.Receipt
+	err := s.q(ctx).Where("stream_pos > ? AND stream_pos <= ?", from, to).
+		Order("stream_pos").Limit(limit).Find(&rows).Error
+	return rows, mapErr("read receipts", err)
+}
