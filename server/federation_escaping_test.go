@@ -4,11 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
-	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/kabarchat/kabar/federation/keys"
 	"github.com/kabarchat/kabar/models/store/storetest"
 )
 
@@ -34,13 +32,7 @@ func escapeAll(s string) string {
 func TestFederationEscapedPathParams(t *testing.T) {
 	for _, db := range storetest.URLs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			ca := newTestCA(t)
-			hs1 := startFedServer(t, ca, "127.0.0.2", storetest.URLs(t)[0].URL)
-			hs2 := startFedServer(t, ca, "127.0.0.3", db.URL)
-			key1, err := keys.LoadOrCreate(filepath.Join(hs1.srv.cfg.DataDir, "signing.key"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			ca, hs1, hs2, key1 := signingPeer(t, db.URL)
 			bob := hs2.register(t, "bob", "password-bob")
 			roomID := hs2.call(t, "POST", "/_matrix/client/v3/createRoom", bob,
 				`{"preset":"public_chat","initial_state":[{"type":"m.room.history_visibility","state_key":"","content":{"history_visibility":"world_readable"}}]}`, 200)["room_id"].(string)

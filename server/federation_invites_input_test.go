@@ -46,6 +46,21 @@ func signedFedRequest(t *testing.T, ca *testCA, key *keys.SigningKey, origin, de
 	return resp.StatusCode, out
 }
 
+// signingPeer starts hs1 (on the first test database) and hs2 (on dbURL:
+// the server under test) and returns hs1's signing key, with which a test
+// sends hs2 requests signed as hs1 (signedFedRequest).
+func signingPeer(t *testing.T, dbURL string) (*testCA, *fedServer, *fedServer, *keys.SigningKey) {
+	t.Helper()
+	ca := newTestCA(t)
+	hs1 := startFedServer(t, ca, "127.0.0.2", storetest.URLs(t)[0].URL)
+	hs2 := startFedServer(t, ca, "127.0.0.3", dbURL)
+	key1, err := keys.LoadOrCreate(filepath.Join(hs1.srv.cfg.DataDir, "signing.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ca, hs1, hs2, key1
+}
+
 // inviteSpec describes one invite event hs1 sends hs2 in the table below.
 type inviteSpec struct {
 	version    string // the event's format
@@ -64,14 +79,7 @@ type inviteSpec struct {
 func TestFederationInviteBadInput(t *testing.T) {
 	for _, db := range storetest.URLs(t) {
 		t.Run(db.Name, func(t *testing.T) {
-			ca := newTestCA(t)
-			// hs2, whose endpoints are under test, runs on db.
-			hs1 := startFedServer(t, ca, "127.0.0.2", storetest.URLs(t)[0].URL)
-			hs2 := startFedServer(t, ca, "127.0.0.3", db.URL)
-			key1, err := keys.LoadOrCreate(filepath.Join(hs1.srv.cfg.DataDir, "signing.key"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			ca, hs1, hs2, key1 := signingPeer(t, db.URL)
 			bob := hs2.register(t, "bob", "password-bob")
 			bobID := "@bob:" + hs2.ServerName
 			aliceID := "@alice:" + hs1.ServerName
