@@ -2,8 +2,6 @@ package e2ee
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -20,10 +18,7 @@ import (
 //
 //	KABAR_BIGROOM=5000 go test ./e2ee -run BigRoom -v
 func TestBigRoomMembershipScan(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("KABAR_BIGROOM"))
-	if n <= 0 || testing.Short() {
-		t.Skip("set KABAR_BIGROOM to the number of joins")
-	}
+	n := roomtest.BigRoomSize(t)
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		roomSvc := roomtest.Service(t, st)

@@ -3,8 +3,6 @@ package notifications
 import (
 	"context"
 	"fmt"
-	"os"
-	"strconv"
 	"testing"
 
 	"github.com/kabarchat/kabar/federation/rooms"
@@ -12,6 +10,7 @@ import (
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
 	"github.com/kabarchat/kabar/models/store/storetest"
+	"github.com/kabarchat/kabar/models/store/storetest/roomtest"
 )
 
 // BenchmarkBigRoomMessage times the worker recording one ordinary message
@@ -22,19 +21,16 @@ import (
 //
 //	KABAR_BIGROOM=10000 go test ./notifications -run '^$' -bench BigRoomMessage -benchtime 20x
 func BenchmarkBigRoomMessage(b *testing.B) {
-	n, _ := strconv.Atoi(os.Getenv("KABAR_BIGROOM"))
-	if n <= 0 {
-		b.Skip("set KABAR_BIGROOM to the number of members")
-	}
+	n := roomtest.BigRoomSize(b)
 	for _, db := range storetest.URLs(b) {
 		ctx := context.Background()
 		st := storetest.Open(b, db.URL)
-		roomSvc := bigRoomService(b, st)
+		roomSvc := roomtest.Service(b, st)
 		roomID, err := roomSvc.CreateRoom(ctx, rooms.CreateRequest{Creator: "@alice:kabar.test", Visibility: "public"})
 		if err != nil {
 			b.Fatal(err)
 		}
-		joinMany(b, roomSvc, roomID, n)
+		roomtest.JoinMany(b, roomSvc, roomID, n)
 		b.Run(db.Name+"/worker", func(b *testing.B) {
 			svc := newWorker(b, st, roomSvc)
 			before := unread(b, st, "@u0:kabar.test", roomID)

@@ -2,13 +2,10 @@ package notifications
 
 import (
 	"context"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
 	"github.com/kabarchat/kabar/federation/rooms"
-	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
 	"github.com/kabarchat/kabar/models/store/storetest"
 	"github.com/kabarchat/kabar/models/store/storetest/roomtest"
@@ -21,19 +18,16 @@ import (
 //
 //	KABAR_BIGROOM=5000 go test ./notifications -run BigRoom -v
 func TestBigRoomCatchUp(t *testing.T) {
-	n, _ := strconv.Atoi(os.Getenv("KABAR_BIGROOM"))
-	if n <= 0 || testing.Short() {
-		t.Skip("set KABAR_BIGROOM to the number of joins")
-	}
+	n := roomtest.BigRoomSize(t)
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		roomSvc := bigRoomService(t, st)
+		roomSvc := roomtest.Service(t, st)
 		svc := newWorker(t, st, roomSvc)
 		roomID, err := roomSvc.CreateRoom(ctx, rooms.CreateRequest{Creator: "@alice:kabar.test", Visibility: "public"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		joinMany(t, roomSvc, roomID, n)
+		roomtest.JoinMany(t, roomSvc, roomID, n)
 		start := time.Now()
 		if err := svc.catchUp(ctx); err != nil {
 			t.Fatal(err)
@@ -65,10 +59,6 @@ func scanLimit(t testing.TB, st *store.Store, pos int64) time.Duration {
 	return time.Since(start)
 }
 
-// bigRoomService and joinMany are the shared helpers of roomtest, under the
-// names this package's tests use.
-func bigRoomService(t testing.TB, st *store.Store) *rooms.Service { return roomtest.Service(t, st) }
-
 // newWorker is a notification service following roomSvc's stream from
 // its current position (Run not started).
 func newWorker(t testing.TB, st *store.Store, roomSvc *rooms.Service) *Service {
@@ -78,8 +68,4 @@ func newWorker(t testing.TB, st *store.Store, roomSvc *rooms.Service) *Service {
 		t.Fatal(err)
 	}
 	return svc
-}
-
-func joinMany(t testing.TB, svc *rooms.Service, roomID spec.RoomID, n int) {
-	roomtest.JoinMany(t, svc, roomID, n)
 }

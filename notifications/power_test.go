@@ -8,6 +8,7 @@ import (
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
 	"github.com/kabarchat/kabar/models/store/storetest"
+	"github.com/kabarchat/kabar/models/store/storetest/roomtest"
 )
 
 // TestRoomMentionPower: an @room mention (.m.rule.is_room_mention) needs
@@ -41,7 +42,7 @@ func TestRoomMentionPower(t *testing.T) {
 	}
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		roomSvc := bigRoomService(t, st)
+		roomSvc := roomtest.Service(t, st)
 		svc := newWorker(t, st, roomSvc)
 		// newRoom creates the room and joins bob, carol and dave.
 		newRoom := func(t *testing.T, req rooms.CreateRequest) spec.RoomID {

@@ -14,6 +14,7 @@ import (
 	"github.com/kabarchat/kabar/models/spec"
 	"github.com/kabarchat/kabar/models/store"
 	"github.com/kabarchat/kabar/models/store/storetest"
+	"github.com/kabarchat/kabar/models/store/storetest/roomtest"
 	"github.com/kabarchat/kabar/push"
 )
 
@@ -27,7 +28,7 @@ import (
 func TestSharedDefaultsMatchPerUser(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
-		roomSvc := bigRoomService(t, st)
+		roomSvc := roomtest.Service(t, st)
 		svc := newWorker(t, st, roomSvc)
 		ref := newWorker(t, st, roomSvc)
 		ref.perUser = true

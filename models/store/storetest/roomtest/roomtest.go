@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -61,4 +63,16 @@ func JoinMany(t testing.TB, svc *rooms.Service, roomID spec.RoomID, n int) {
 		})
 	}
 	wg.Wait()
+}
+
+// BigRoomSize is KABAR_BIGROOM, the number of members the big-room tests
+// and benchmarks build; it skips the test when unset (or under -short),
+// since building such a room takes a while.
+func BigRoomSize(t testing.TB) int {
+	t.Helper()
+	n, _ := strconv.Atoi(os.Getenv("KABAR_BIGROOM"))
+	if n <= 0 || testing.Short() {
+		t.Skip("set KABAR_BIGROOM to the number of members")
+	}
+	return n
 }
