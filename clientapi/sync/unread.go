@@ -71,13 +71,8 @@ func (b *builder) unread(ctx context.Context, roomID string, jr *JoinedRoom) err
 		// One query tells which of the user's (possibly many) rooms can
 		// have counts at all; the others are zero without a query.
 		if b.notified == nil {
-			rooms, err := u.NotifiedRooms(ctx, b.req.UserID)
-			if err != nil {
+			if err := b.loadNotified(ctx); err != nil {
 				return err
-			}
-			b.notified = make(map[string]bool, len(rooms))
-			for _, r := range rooms {
-				b.notified[r] = true
 			}
 		}
 		if !b.notified[roomID] {

@@ -79,7 +79,13 @@ func (b *builder) preloadUnread(ctx context.Context) error {
 		b.unreadAll = all
 		return nil
 	}
-	rooms, err := u.NotifiedRooms(ctx, b.req.UserID)
+	return b.loadNotified(ctx)
+}
+
+// loadNotified reads, in one query, which of the user's rooms have
+// notifications at all (the others count zero without a query).
+func (b *builder) loadNotified(ctx context.Context) error {
+	rooms, err := b.s.opts.Unread.NotifiedRooms(ctx, b.req.UserID)
 	if err != nil {
 		return err
 	}
